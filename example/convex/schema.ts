@@ -1,0 +1,14 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  counters: defineTable({ name: v.string(), value: v.number() }).index("by_name", ["name"]),
+  items: defineTable({
+    batch: v.string(),
+    input: v.number(),
+    status: v.union(v.literal("queued"), v.literal("done"), v.literal("failed"), v.literal("canceled")),
+    output: v.optional(v.number()),
+    error: v.optional(v.string()),
+    jobId: v.optional(v.string()),
+  }).index("by_batch", ["batch"]),
+});

@@ -1,0 +1,30 @@
+/** The minimal context shapes the client needs, so it works from mutations, actions and queries. */
+import type {
+  FunctionReference,
+  FunctionArgs,
+  FunctionReturnType,
+  FunctionVisibility,
+  GenericActionCtx,
+  GenericDataModel,
+} from "convex/server";
+
+/** Anything that can run a query: a query, mutation or action ctx. */
+export type RunQueryCtx = {
+  runQuery: <Q extends FunctionReference<"query", "internal">>(
+    query: Q,
+    args: FunctionArgs<Q>,
+  ) => Promise<FunctionReturnType<Q>>;
+};
+
+/** Anything that can run a mutation: a mutation or action ctx. */
+export type RunMutationCtx = RunQueryCtx & {
+  runMutation: <M extends FunctionReference<"mutation", "internal">>(
+    mutation: M,
+    args: FunctionArgs<M>,
+  ) => Promise<FunctionReturnType<M>>;
+};
+
+export type RunActionCtx = GenericActionCtx<GenericDataModel>;
+
+/** A reference to one of the app's functions, public or internal. */
+export type AnyRef<Type extends "mutation" | "action" | "query"> = FunctionReference<Type, FunctionVisibility>;

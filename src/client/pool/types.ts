@@ -1,0 +1,55 @@
+/** Public types of the work pool client. */
+import type { FunctionReference, FunctionVisibility } from "convex/server";
+import type { Infer } from "convex/values";
+import type { JobResult, LogLevel, RetryPolicy } from "../../shared/validators.js";
+import type { vJobStatus } from "../../component/pool/status.js";
+import type { vCounts } from "../../component/pool/tables.js";
+
+/** A job's id. Branded so it cannot be mixed up with other strings. */
+export type JobId = string & { readonly __convexJobsJobId: true };
+
+/** Options for a pool. All but `name` and `maxParallelism` have defaults. */
+export interface WorkpoolOptions {
+  /** The pool's name: pools with different names in one mount are independent queues. */
+  name: string;
+  /** Most jobs running at once, an integer from 1 to 100. 1 serializes jobs. */
+  maxParallelism: number;
+  /** How long finished jobs (and their results) are kept for `status`, in ms. Default: one day. */
+  retentionMs?: number;
+  /** The component's log level for this pool. Default: "WARN". */
+  logLevel?: LogLevel;
+  /**
+   * The pool's retry policy: used by jobs enqueued with `retry: true`, and by action jobs when
+   * `retryActionsByDefault` is set. Unset fields take the defaults (see README).
+   */
+  retry?: Partial<RetryPolicy>;
+  /** Retry action jobs that do not say otherwise. Default: false. */
+  retryActionsByDefault?: boolean;
+}
+
+/** The args an onComplete mutation receives. Use `onCompleteArgs(...)` to validate them. */
+export type OnCompleteArgs<Context = unknown, Returns = unknown> = {
+  jobId: string;
+  context: Context;
+  result: JobResult<Returns>;
+};
+
+/** Options for one enqueue. */
+export interface EnqueueOptions<Context = unknown, Returns = unknown> {
+  /** Start no earlier than this time (ms since epoch). Exclusive with `runAfter`. */
+  runAt?: number;
+  /** Start no earlier than this many ms from now. Exclusive with `runAt`. */
+  runAfter?: number;
+  /** A mutation called exactly once with `{ jobId, context, result }` when the job ends. */
+  onComplete?: FunctionReference<"mutation", FunctionVisibility, OnCompleteArgs<Context, Returns>, any>;
+  /** Passed to onComplete as `context`. Any Convex value. */
+  context?: Context;
+  /** `true`: the pool's policy; `false`: no retries; or a policy of its own. */
+  retry?: boolean | Partial<RetryPolicy>;
+}
+
+/** Status of a job; `null` when it does not exist or was cleaned up after retention. */
+export type JobStatus = Infer<typeof vJobStatus>;
+
+/** A pool's counts (see `Workpool.stats`). */
+export type PoolStats = Infer<typeof vCounts>;

@@ -1,0 +1,218 @@
+/**
+ * `Workpool`: the app-side handle on one named pool of the convex-jobs component.
+ */
+import {
+  createFunctionHandle,
+  getFunctionName,
+  type FunctionArgs,
+  type FunctionReturnType,
+} from "convex/server";
+import type { ComponentApi } from "../../component/_generated/component.js";
+import { normalizeRetryPolicy } from "../../shared/backoff.js";
+import type { RetryPolicy } from "../../shared/validators.js";
+import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
+import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
+
+type Kind = "mutation" | "action" | "query";
+const MAX_PARALLELISM = 100;
+
+/**
+ * A durable queue of mutations, actions and queries, run under a `maxParallelism` cap.
+ *
+ * ```ts
+ * const pool = new Workpool(components.jobs, { name: "emails", maxParallelism: 5 });
+ * await pool.enqueueAction(ctx, internal.emails.send, { to }, { onComplete: internal.emails.sent });
+ * ```
+ */
+export class Workpool {
+  /** The pool's validated options. */
+  readonly options: Readonly<WorkpoolOptions>;
+  private readonly retryPolicy: Required<RetryPolicy> | undefined;
+
+  /**
+   * @param component `components.jobs` (or the name you mounted the component under)
+   * @param options the pool's name, cap and defaults; validated here, so mistakes fail at import
+   */
+  constructor(
+    public readonly component: ComponentApi,
+    options: WorkpoolOptions,
+  ) {
+    if (typeof options?.name !== "string" || options.name.length === 0) {
+      throw new Error('new Workpool(component, options): `options.name` must be a non-empty string, e.g. "emails".');
+    }
+    const p = options.maxParallelism;
+    if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
+      throw new Error(
+        `new Workpool: \`maxParallelism\` for pool "${options.name}" must be an integer from 1 to ${MAX_PARALLELISM}, got ${p}.`,
+      );
+    }
+    if (options.retentionMs !== undefined && (!Number.isFinite(options.retentionMs) || options.retentionMs < 0)) {
+      throw new Error(`new Workpool: \`retentionMs\` for pool "${options.name}" must be a number >= 0, got ${options.retentionMs}.`);
+    }
+    this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
+    this.options = { ...options };
+  }
+
+  /** Enqueues a mutation. Transactional when called from a mutation. */
+  enqueueMutation<F extends AnyRef<"mutation">, C = unknown>(
+    ctx: RunMutationCtx,
+    fn: F,
+    args: FunctionArgs<F>,
+    options?: EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<JobId> {
+    return this.enqueueOne(ctx, "mutation", fn, args, options);
+  }
+
+  /** Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so. */
+  enqueueAction<F extends AnyRef<"action">, C = unknown>(
+    ctx: RunMutationCtx,
+    fn: F,
+    args: FunctionArgs<F>,
+    options?: EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<JobId> {
+    return this.enqueueOne(ctx, "action", fn, args, options);
+  }
+
+  /** Enqueues a query; its return value reaches `status` and onComplete. */
+  enqueueQuery<F extends AnyRef<"query">, C = unknown>(
+    ctx: RunMutationCtx,
+    fn: F,
+    args: FunctionArgs<F>,
+    options?: EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<JobId> {
+    return this.enqueueOne(ctx, "query", fn, args, options);
+  }
+
+  /** Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction. */
+  enqueueMutationBatch<F extends AnyRef<"mutation">, C = unknown>(
+    ctx: RunMutationCtx,
+    fn: F,
+    argsArray: FunctionArgs<F>[],
+    options?: EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<JobId[]> {
+    return this.enqueueMany(ctx, "mutation", fn, argsArray, options);
+  }
+
+  /** Enqueues one action job per element of `argsArray` (at most 1,000). */
+  enqueueActionBatch<F extends AnyRef<"action">, C = unknown>(
+    ctx: RunMutationCtx,
+    fn: F,
+    argsArray: FunctionArgs<F>[],
+    options?: EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<JobId[]> {
+    return this.enqueueMany(ctx, "action", fn, argsArray, options);
+  }
+
+  /** Enqueues one query job per element of `argsArray` (at most 1,000). */
+  enqueueQueryBatch<F extends AnyRef<"query">, C = unknown>(
+    ctx: RunMutationCtx,
+    fn: F,
+    argsArray: FunctionArgs<F>[],
+    options?: EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<JobId[]> {
+    return this.enqueueMany(ctx, "query", fn, argsArray, options);
+  }
+
+  /** A job's status, or `null` if there is no such job (or it was cleaned up after retention). */
+  async status(ctx: RunQueryCtx, jobId: JobId): Promise<JobStatus | null> {
+    return await ctx.runQuery(this.component.pool.status.status, { jobId });
+  }
+
+  /** Statuses of several jobs, in the same order. */
+  async statusBatch(ctx: RunQueryCtx, jobIds: JobId[]): Promise<(JobStatus | null)[]> {
+    return await ctx.runQuery(this.component.pool.status.statusBatch, { jobIds });
+  }
+
+  /**
+   * Cancels a job. A pending job never starts; a running job's result is discarded. Either way
+   * onComplete receives `{ kind: "canceled" }`. Returns false if the job had already finished.
+   */
+  async cancel(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
+    return await ctx.runMutation(this.component.pool.cancel.cancel, { jobId });
+  }
+
+  /** Cancels every job of this pool that exists now (pending ones in background batches). */
+  async cancelAll(ctx: RunMutationCtx): Promise<void> {
+    await ctx.runMutation(this.component.pool.cancel.cancelAll, { pool: this.options.name });
+  }
+
+  /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
+  async stats(ctx: RunQueryCtx): Promise<PoolStats> {
+    return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
+  }
+
+  private async enqueueOne(
+    ctx: RunMutationCtx,
+    kind: Kind,
+    fn: AnyRef<Kind>,
+    args: unknown,
+    options: EnqueueOptions<any, any> | undefined,
+  ): Promise<JobId> {
+    const [id] = await this.enqueueMany(ctx, kind, fn, [args], options);
+    return id;
+  }
+
+  private async enqueueMany(
+    ctx: RunMutationCtx,
+    kind: Kind,
+    fn: AnyRef<Kind>,
+    argsArray: unknown[],
+    options: EnqueueOptions<any, any> = {},
+  ): Promise<JobId[]> {
+    if (!Array.isArray(argsArray)) {
+      throw new Error(`Workpool "${this.options.name}": batch enqueue takes an array of args objects.`);
+    }
+    const runAt = resolveRunAt(options, this.options.name);
+    const shared = {
+      kind,
+      fnHandle: await createFunctionHandle(fn),
+      fnName: getFunctionName(fn),
+      runAt,
+      retry: this.resolveRetry(kind, options.retry),
+      onComplete: options.onComplete
+        ? { fnHandle: await createFunctionHandle(options.onComplete), context: options.context ?? null }
+        : undefined,
+    };
+    const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
+      pool: {
+        name: this.options.name,
+        maxParallelism: this.options.maxParallelism,
+        retentionMs: this.options.retentionMs,
+        logLevel: this.options.logLevel,
+        retry: this.retryPolicy,
+      },
+      jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
+    });
+    return ids as JobId[];
+  }
+
+  private resolveRetry(kind: Kind, retry: EnqueueOptions["retry"]): Required<RetryPolicy> | null {
+    const where = `Workpool "${this.options.name}" enqueue \`retry\``;
+    if (retry === false) return null;
+    if (retry === true) return this.retryPolicy ?? normalizeRetryPolicy(undefined, where);
+    if (retry && typeof retry === "object") return normalizeRetryPolicy({ ...this.retryPolicy, ...retry }, where);
+    if (retry !== undefined) throw new Error(`${where} must be true, false or a policy object, got ${String(retry)}.`);
+    if (kind === "action" && this.options.retryActionsByDefault) {
+      return this.retryPolicy ?? normalizeRetryPolicy(undefined, where);
+    }
+    return null;
+  }
+}
+
+function resolveRunAt(options: EnqueueOptions<any, any>, pool: string): number | undefined {
+  const { runAt, runAfter } = options;
+  if (runAt !== undefined && runAfter !== undefined) {
+    throw new Error(`Workpool "${pool}": pass either \`runAt\` or \`runAfter\`, not both.`);
+  }
+  if (runAt !== undefined) {
+    if (!Number.isFinite(runAt)) throw new Error(`Workpool "${pool}": \`runAt\` must be a timestamp in ms, got ${runAt}.`);
+    return runAt;
+  }
+  if (runAfter !== undefined) {
+    if (!Number.isFinite(runAfter) || runAfter < 0) {
+      throw new Error(`Workpool "${pool}": \`runAfter\` must be a number of ms >= 0, got ${runAfter}.`);
+    }
+    return Date.now() + runAfter;
+  }
+  return undefined;
+}

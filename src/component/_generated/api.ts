@@ -1,0 +1,63 @@
+/* eslint-disable */
+/**
+ * Generated `api` utility.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run `npx convex dev`.
+ * @module
+ */
+
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+import { anyApi } from "convex/server";
+import type * as pool_cancel from "../pool/cancel.js";
+import type * as pool_dispatch from "../pool/dispatch.js";
+import type * as pool_enqueue from "../pool/enqueue.js";
+import type * as pool_jobs from "../pool/jobs.js";
+import type * as pool_state from "../pool/state.js";
+import type * as pool_status from "../pool/status.js";
+import type * as pool_tables from "../pool/tables.js";
+import type * as pool_worker from "../pool/worker.js";
+import type * as retries_decide from "../retries/decide.js";
+
+const fullApi: ApiFromModules<{
+  "pool/cancel": typeof pool_cancel;
+  "pool/dispatch": typeof pool_dispatch;
+  "pool/enqueue": typeof pool_enqueue;
+  "pool/jobs": typeof pool_jobs;
+  "pool/state": typeof pool_state;
+  "pool/status": typeof pool_status;
+  "pool/tables": typeof pool_tables;
+  "pool/worker": typeof pool_worker;
+  "retries/decide": typeof retries_decide;
+}> = anyApi as any;
+
+/**
+ * A utility for referencing Convex functions in your app's public API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+export const api: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "public">
+> = anyApi as any;
+
+/**
+ * A utility for referencing Convex functions in your app's internal API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = internal.myModule.myFunction;
+ * ```
+ */
+export const internal: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "internal">
+> = anyApi as any;

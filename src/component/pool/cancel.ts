@@ -1,0 +1,109 @@
+/**
+ * Cancellation. A pending job is finished as canceled at once. A running mutation or query job
+ * has not started its transaction yet (it cannot be observed mid-flight), so it is canceled at
+ * once too. A running action that already started cannot be stopped: onComplete hears
+ * "canceled" now, its eventual result is discarded, and its slot is held until it returns.
+ */
+import { v } from "convex/values";
+import { internalMutation, mutation, type MutationCtx } from "../_generated/server.js";
+import { internal } from "../_generated/api.js";
+import type { Id } from "../_generated/dataModel.js";
+import { kickIfWaiting, runOnComplete, transition, type Job, type Pool } from "./jobs.js";
+import { isFinal } from "./state.js";
+
+const CANCEL_BATCH = 100;
+
+/** Cancels one job. Returns false when it had already finished. */
+export const cancel = mutation({
+  args: { jobId: v.id("jobs") },
+  returns: v.boolean(),
+  handler: async (ctx, { jobId }) => {
+    const job = await ctx.db.get(jobId);
+    if (!job || isFinal(job.state)) return false;
+    const pool = (await ctx.db.get(job.pool))!;
+    return await cancelJob(ctx, job, pool);
+  },
+});
+
+export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool): Promise<boolean> {
+  if (isFinal(job.state) || job.cancelRequested) return false;
+  const now = Date.now();
+  const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs };
+  if (job.state === "pending") {
+    const done = await transition(ctx, job, "canceled", final);
+    await ctx.db.insert("tallies", { pool: pool._id, pending: -1, canceled: 1 });
+    await runOnComplete(ctx, done, pool);
+    return true;
+  }
+  // Running: stop the scheduled run if it has not started.
+  const run = job.workerId ? await ctx.db.system.get(job.workerId) : null;
+  if (run?.state.kind === "pending") {
+    await ctx.scheduler.cancel(job.workerId!);
+  }
+  if (!run || run.state.kind !== "inProgress") {
+    const done = await transition(ctx, job, "canceled", { ...final, workerId: undefined });
+    await runOnComplete(ctx, done, pool);
+    await kickIfWaiting(ctx, pool._id); // its slot is free now
+    return true;
+  }
+  await ctx.db.patch(job._id, { cancelRequested: true });
+  await runOnComplete(ctx, { ...job, result: { kind: "canceled" } }, pool);
+  return true;
+}
+
+/**
+ * Cancels every job in the pool that exists now: running ones at once, pending ones in bounded
+ * batches. Jobs enqueued afterwards are not affected. Pending jobs covered by this call never
+ * start, even before their batch comes round: the dispatcher skips them.
+ */
+export const cancelAll = mutation({
+  args: { pool: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const pool = await ctx.db
+      .query("pools")
+      .withIndex("by_name", (q) => q.eq("name", args.pool))
+      .unique();
+    if (!pool) return null;
+    const before = Date.now();
+    await ctx.db.patch(pool._id, { canceledBefore: before });
+    const state = await ctx.db
+      .query("dispatchState")
+      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
+      .unique();
+    for (const r of state?.running ?? []) {
+      const job = await ctx.db.get(r.jobId);
+      if (job) await cancelJob(ctx, job, pool);
+    }
+    await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, { pool: pool._id, before });
+    return null;
+  },
+});
+
+/** One batch of cancelAll's pending jobs; reschedules itself until none are left. */
+export const cancelPendingBatch = internalMutation({
+  args: { pool: v.id("pools"), before: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { pool: poolId, before }) => {
+    const pool = await ctx.db.get(poolId);
+    if (!pool) return null;
+    const jobs = await pendingCreatedBefore(ctx, poolId, before);
+    for (const job of jobs) await cancelJob(ctx, { ...job }, pool);
+    if (jobs.length === CANCEL_BATCH) {
+      await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, { pool: poolId, before });
+    }
+    return null;
+  },
+});
+
+async function pendingCreatedBefore(ctx: MutationCtx, pool: Id<"pools">, before: number) {
+  const found: Job[] = [];
+  const q = ctx.db
+    .query("jobs")
+    .withIndex("by_pool_state_ready", (q) => q.eq("pool", pool).eq("state", "pending"));
+  for await (const job of q) {
+    if (job._creationTime <= before) found.push(job);
+    if (found.length >= CANCEL_BATCH) break;
+  }
+  return found;
+}

@@ -1,0 +1,137 @@
+/**
+ * Enqueue: inserts jobs and, only when the pool would otherwise not wake up in time, schedules a
+ * dispatch. It reads the pool document and nothing that workers or the dispatcher write often.
+ */
+import { v } from "convex/values";
+import { mutation, type MutationCtx } from "../_generated/server.js";
+import { internal } from "../_generated/api.js";
+import type { Id } from "../_generated/dataModel.js";
+import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { createLogger } from "../../shared/logging.js";
+import type { Pool } from "./jobs.js";
+
+/** Upper bound for `maxParallelism`: the dispatcher reads every running job on each run. */
+export const MAX_PARALLELISM = 100;
+/** Most jobs accepted by one enqueue call (one transaction). */
+export const MAX_BATCH = 1000;
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export const vPoolConfig = v.object({
+  name: v.string(),
+  maxParallelism: v.number(),
+  retentionMs: v.optional(v.number()),
+  logLevel: v.optional(vLogLevel),
+  retry: v.optional(vRetryPolicy),
+});
+
+export const vJobSpec = v.object({
+  kind: vJobKind,
+  fnHandle: v.string(),
+  fnName: v.string(),
+  args: v.any(),
+  runAt: v.optional(v.number()),
+  retry: v.optional(v.union(vRetryPolicy, v.null())),
+  retryIf: v.optional(v.any()),
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
+});
+
+/** Inserts jobs into a pool (created on first use). Returns their ids, in order. */
+export const enqueue = mutation({
+  args: { pool: vPoolConfig, jobs: v.array(vJobSpec) },
+  returns: v.array(v.id("jobs")),
+  handler: async (ctx, { pool: config, jobs }) => {
+    validatePoolConfig(config);
+    if (jobs.length > MAX_BATCH) {
+      throw new Error(
+        `enqueue: got ${jobs.length} jobs in one call; the limit is ${MAX_BATCH}. Split the batch into several calls.`,
+      );
+    }
+    const pool = await upsertPool(ctx, config);
+    const now = Date.now();
+    const ids: Id<"jobs">[] = [];
+    let earliest = Infinity;
+    for (const spec of jobs) {
+      const readyAt = Math.max(now, spec.runAt ?? now);
+      earliest = Math.min(earliest, readyAt);
+      ids.push(
+        await ctx.db.insert("jobs", {
+          pool: pool._id,
+          kind: spec.kind,
+          fnHandle: spec.fnHandle,
+          fnName: spec.fnName,
+          args: spec.args,
+          state: "pending",
+          readyAt,
+          attempt: 0,
+          retry: spec.retry ?? undefined,
+          retryIf: spec.retryIf,
+          onComplete: spec.onComplete,
+        }),
+      );
+    }
+    if (ids.length === 0) return ids;
+    await ctx.db.insert("tallies", { pool: pool._id, pending: ids.length, canceled: 0 });
+    await wakeBy(ctx, pool, earliest);
+    return ids;
+  },
+});
+
+/** Makes sure a dispatch runs by `at`: only writes when none is guaranteed (idle -> busy). */
+export async function wakeBy(ctx: MutationCtx, pool: Pool, at: number): Promise<void> {
+  if (pool.wakeAt !== null && pool.wakeAt <= at) return;
+  await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool: pool._id });
+  await ctx.db.patch(pool._id, { wakeAt: at });
+}
+
+function validatePoolConfig(config: { name: string; maxParallelism: number; retentionMs?: number }) {
+  if (config.name.length === 0) throw new Error("Workpool: `name` must be a non-empty string.");
+  const p = config.maxParallelism;
+  if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
+    throw new Error(
+      `Workpool "${config.name}": \`maxParallelism\` must be an integer from 1 to ${MAX_PARALLELISM}, got ${p}.`,
+    );
+  }
+  const r = config.retentionMs;
+  if (r !== undefined && (!Number.isFinite(r) || r < 0)) {
+    throw new Error(`Workpool "${config.name}": \`retentionMs\` must be a finite number >= 0, got ${r}.`);
+  }
+}
+
+/**
+ * Finds the pool by name or creates it with its dispatcher state. A config that differs from
+ * the stored one wins (so a deploy that changes maxParallelism takes effect now) and is logged,
+ * because two call sites configuring one pool differently is usually a mistake.
+ */
+async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Promise<Pool> {
+  const existing = await ctx.db
+    .query("pools")
+    .withIndex("by_name", (q) => q.eq("name", config.name))
+    .unique();
+  const desired = {
+    maxParallelism: config.maxParallelism,
+    retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
+    logLevel: config.logLevel ?? "WARN",
+    retry: config.retry,
+  };
+  if (!existing) {
+    const id = await ctx.db.insert("pools", { name: config.name, ...desired, wakeAt: null, kickOnComplete: false });
+    await ctx.db.insert("dispatchState", {
+      pool: id,
+      running: [],
+      counts: { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
+      idleFollowUps: 0,
+    });
+    return (await ctx.db.get(id))!;
+  }
+  const changed = (Object.keys(desired) as (keyof typeof desired)[]).filter(
+    (k) => JSON.stringify(existing[k]) !== JSON.stringify(desired[k]),
+  );
+  if (changed.length === 0) return existing;
+  createLogger(desired.logLevel).warn(
+    `Workpool "${config.name}" is now configured with ${changed
+      .map((k) => `${k}=${JSON.stringify(desired[k])} (was ${JSON.stringify(existing[k])})`)
+      .join(", ")}. If two call sites configure this pool differently, they will keep overriding each other.`,
+  );
+  await ctx.db.patch(existing._id, desired);
+  return { ...existing, ...desired };
+}

@@ -1,0 +1,125 @@
+/**
+ * Moving jobs: every state change goes through `transition`, and every way a job ends goes
+ * through `finish` (result, retry decision, onComplete). Shared by workers, cancel and dispatch.
+ */
+import type { FunctionHandle } from "convex/server";
+import { ConvexError } from "convex/values";
+import type { Doc, Id } from "../_generated/dataModel.js";
+import type { MutationCtx } from "../_generated/server.js";
+import { internal } from "../_generated/api.js";
+import type { JobError } from "../../shared/validators.js";
+import { createLogger } from "../../shared/logging.js";
+import { decideRetry } from "../retries/decide.js";
+import { assertTransition, type JobState } from "./state.js";
+
+export type Job = Doc<"jobs">;
+export type Pool = Doc<"pools">;
+
+/** What a finished attempt produced. */
+export type Outcome =
+  | { kind: "success"; returnValue: unknown }
+  | { kind: "failed"; error: JobError }
+  | { kind: "canceled" };
+
+/** The single place a job's `state` is written (besides its insert as "pending"). */
+export async function transition(
+  ctx: MutationCtx,
+  job: Job,
+  to: JobState,
+  patch: Partial<Omit<Job, "_id" | "_creationTime" | "state">> = {},
+): Promise<Job> {
+  assertTransition(job.state, to);
+  const next = { ...patch, state: to };
+  await ctx.db.patch(job._id, next);
+  return { ...job, ...next } as Job;
+}
+
+/** Turns a thrown value into the stored error shape (message, and ConvexError data). */
+export function toJobError(e: unknown): JobError {
+  if (e instanceof ConvexError) {
+    const data = e.data;
+    const message =
+      typeof data === "string" ? data : typeof data?.message === "string" ? data.message : e.message;
+    return { message, data };
+  }
+  if (e instanceof Error) return { message: e.message };
+  return { message: String(e) };
+}
+
+/**
+ * Ends an attempt of a running job: records the result, or puts it back to pending for a retry.
+ * Runs onComplete (exactly once per job: only here and in `cancelJob`, each guarded by state).
+ * Returns the job as it now is.
+ */
+export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Outcome): Promise<Job> {
+  const now = Date.now();
+  if (job.cancelRequested || outcome.kind === "canceled") {
+    // A cancel already reported "canceled" to onComplete when it was requested.
+    const callbackDue = !job.cancelRequested;
+    const done = await transition(ctx, job, "canceled", finalPatch(pool, now, { kind: "canceled" }));
+    return callbackDue ? await runOnComplete(ctx, done, pool) : done;
+  }
+  if (outcome.kind === "failed") {
+    const decision = decideRetry(job, pool, outcome.error, Math.random);
+    if (decision.retry) {
+      createLogger(pool.logLevel).info(
+        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
+      );
+      return await transition(ctx, job, "pending", {
+        readyAt: now + decision.delayMs,
+        lastError: outcome.error,
+        workerId: undefined,
+      });
+    }
+    const failed = await transition(ctx, job, "failed", {
+      ...finalPatch(pool, now, { kind: "failed", error: outcome.error.message, data: outcome.error.data }),
+      lastError: outcome.error,
+    });
+    return await runOnComplete(ctx, failed, pool);
+  }
+  const ok = await transition(
+    ctx,
+    job,
+    "succeeded",
+    finalPatch(pool, now, { kind: "success", returnValue: outcome.returnValue ?? null }),
+  );
+  return await runOnComplete(ctx, ok, pool);
+}
+
+function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
+  return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined };
+}
+
+/**
+ * Calls the job's onComplete in a nested transaction. If it throws, its writes roll back, the
+ * error is stored on the job and logged; the job's result stands and the pool moves on.
+ */
+export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Promise<Job> {
+  if (!job.onComplete || !job.result) return job;
+  try {
+    await ctx.runMutation(job.onComplete.fnHandle as FunctionHandle<"mutation">, {
+      jobId: job._id,
+      context: job.onComplete.context,
+      result: job.result,
+    });
+    return job;
+  } catch (e) {
+    const callbackError = toJobError(e).message;
+    createLogger(pool.logLevel).error(`onComplete of job ${job._id} (${job.fnName}) threw: ${callbackError}`);
+    await ctx.db.patch(job._id, { callbackError });
+    return { ...job, callbackError };
+  }
+}
+
+/**
+ * Wakes the dispatcher if it is waiting on running jobs. At most one kick document exists per
+ * wait; a completion that finds one knows a dispatch is already on its way.
+ */
+export async function kickIfWaiting(ctx: MutationCtx, poolId: Id<"pools">): Promise<void> {
+  const pool = await ctx.db.get(poolId);
+  if (!pool?.kickOnComplete) return;
+  const existing = await ctx.db.query("kicks").withIndex("by_pool", (q) => q.eq("pool", poolId)).first();
+  if (existing) return;
+  await ctx.db.insert("kicks", { pool: poolId });
+  await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: poolId });
+}

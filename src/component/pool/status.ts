@@ -1,0 +1,98 @@
+/** Read-only views: a job's status and a pool's counts. Queries never conflict with writers. */
+import { v, type Infer } from "convex/values";
+import { query, type QueryCtx } from "../_generated/server.js";
+import type { Id } from "../_generated/dataModel.js";
+import { vJobError, vJobResult } from "../../shared/validators.js";
+import { vCounts } from "./tables.js";
+
+/** A job's status. `null` from `status` means no such job (or it was cleaned up). */
+export const vJobStatus = v.union(
+  v.object({
+    state: v.literal("pending"),
+    /** Attempts already made (0 before the first). */
+    attempt: v.number(),
+    /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
+    readyAt: v.number(),
+    lastError: v.optional(vJobError),
+  }),
+  v.object({
+    state: v.literal("running"),
+    attempt: v.number(),
+    startedAt: v.number(),
+    lastError: v.optional(vJobError),
+    cancelRequested: v.optional(v.boolean()),
+  }),
+  v.object({
+    state: v.literal("finished"),
+    attempt: v.number(),
+    result: vJobResult,
+    finishedAt: v.number(),
+    lastError: v.optional(vJobError),
+    callbackError: v.optional(v.string()),
+  }),
+);
+export type JobStatus = Infer<typeof vJobStatus>;
+
+async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | null> {
+  const job = await ctx.db.get(jobId);
+  if (!job) return null;
+  const lastError = job.lastError;
+  if (job.state === "pending") return { state: "pending", attempt: job.attempt, readyAt: job.readyAt, lastError };
+  if (job.state === "running") {
+    return {
+      state: "running",
+      attempt: job.attempt,
+      startedAt: job.startedAt ?? job._creationTime,
+      lastError,
+      cancelRequested: job.cancelRequested,
+    };
+  }
+  return {
+    state: "finished",
+    attempt: job.attempt,
+    result: job.result!,
+    finishedAt: job.finishedAt ?? job._creationTime,
+    lastError,
+    callbackError: job.callbackError,
+  };
+}
+
+export const status = query({
+  args: { jobId: v.id("jobs") },
+  returns: v.union(vJobStatus, v.null()),
+  handler: (ctx, { jobId }) => statusOf(ctx, jobId),
+});
+
+export const statusBatch = query({
+  args: { jobIds: v.array(v.id("jobs")) },
+  returns: v.array(v.union(vJobStatus, v.null())),
+  handler: (ctx, { jobIds }) => Promise.all(jobIds.map((id) => statusOf(ctx, id))),
+});
+
+/**
+ * Counts for one pool: pending (delayed and retrying included), running, and the totals of jobs
+ * that succeeded, failed or were canceled since the pool was created. Reads two documents plus
+ * the tallies not yet folded in (the dispatcher folds them on every run).
+ */
+export const stats = query({
+  args: { pool: v.string() },
+  returns: vCounts,
+  handler: async (ctx, args) => {
+    const pool = await ctx.db
+      .query("pools")
+      .withIndex("by_name", (q) => q.eq("name", args.pool))
+      .unique();
+    const empty = { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    if (!pool) return empty;
+    const state = await ctx.db
+      .query("dispatchState")
+      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
+      .unique();
+    const counts = { ...(state?.counts ?? empty) };
+    for await (const t of ctx.db.query("tallies").withIndex("by_pool", (q) => q.eq("pool", pool._id))) {
+      counts.pending += t.pending;
+      counts.canceled += t.canceled;
+    }
+    return counts;
+  },
+});

@@ -1,0 +1,6 @@
+import { defineSchema } from "convex/server";
+import { poolTables } from "./pool/tables.js";
+
+export default defineSchema({
+  ...poolTables,
+});

@@ -1,0 +1,68 @@
+/**
+ * Validators shared by the component and the client: a job's result, retry policies, log levels.
+ * They are exported from the package so apps can type their own functions (e.g. onComplete).
+ */
+import { v, type Infer, type Validator } from "convex/values";
+
+/** How loudly the component logs. Defaults to "WARN". */
+export const vLogLevel = v.union(
+  v.literal("DEBUG"),
+  v.literal("INFO"),
+  v.literal("WARN"),
+  v.literal("ERROR"),
+);
+export type LogLevel = Infer<typeof vLogLevel>;
+
+/** The three kinds of function a pool can run. */
+export const vJobKind = v.union(v.literal("mutation"), v.literal("action"), v.literal("query"));
+export type JobKind = Infer<typeof vJobKind>;
+
+/**
+ * A retry policy. Delay before attempt n+1 (n = attempts made so far):
+ * `min(maxBackoffMs, initialBackoffMs * base^(n-1))`, then jittered.
+ */
+export const vRetryPolicy = v.object({
+  /** Total attempts, the first included. 1 means "never retry". */
+  maxAttempts: v.number(),
+  /** Delay before the second attempt, in ms. */
+  initialBackoffMs: v.number(),
+  /** Growth factor between consecutive delays (>= 1). */
+  base: v.number(),
+  /** Upper bound on any computed delay, in ms. */
+  maxBackoffMs: v.optional(v.number()),
+  /** "full": uniform in [0, delay]; "proportional": delay * [0.5, 1.5); "none": exact delay. */
+  jitter: v.optional(v.union(v.literal("full"), v.literal("proportional"), v.literal("none"))),
+});
+export type RetryPolicy = Infer<typeof vRetryPolicy>;
+
+/** A failed attempt's error, as stored: the message and, for a ConvexError, its data. */
+export const vJobError = v.object({
+  message: v.string(),
+  data: v.optional(v.any()),
+});
+export type JobError = Infer<typeof vJobError>;
+
+/** The final result of a job, as `status` reports it and `onComplete` receives it. */
+export const vJobResult = v.union(
+  v.object({ kind: v.literal("success"), returnValue: v.any() }),
+  v.object({ kind: v.literal("failed"), error: v.string(), data: v.optional(v.any()) }),
+  v.object({ kind: v.literal("canceled") }),
+);
+
+/** A job's final result, typed by the job function's return value. */
+export type JobResult<Returns = unknown> =
+  | { kind: "success"; returnValue: Returns }
+  | { kind: "failed"; error: string; data?: unknown }
+  | { kind: "canceled" };
+
+/**
+ * A result validator whose `returnValue` is checked by the given validator.
+ * @param returns validator for the job function's return value
+ */
+export function vJobResultOf<R extends Validator<any, "required", any>>(returns: R) {
+  return v.union(
+    v.object({ kind: v.literal("success"), returnValue: returns }),
+    v.object({ kind: v.literal("failed"), error: v.string(), data: v.optional(v.any()) }),
+    v.object({ kind: v.literal("canceled") }),
+  );
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from "vitest/config";
+import { fileURLToPath } from "node:url";
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // The example app imports the package by name, as a user would; tests run it from source.
+    alias: [
+      { find: /^convex-jobs\/convex\.config$/, replacement: src("component/convex.config.ts") },
+      { find: /^convex-jobs\/test$/, replacement: src("test.ts") },
+      { find: /^convex-jobs$/, replacement: src("client/index.ts") },
+    ],
+  },
+  test: {
+    environment: "edge-runtime",
+    server: { deps: { inline: ["convex-test"] } },
+    include: ["src/**/*.test.ts", "example/**/*.test.ts"],
+    testTimeout: 60_000,
+  },
+});
