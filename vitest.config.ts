@@ -15,7 +15,7 @@ export default defineConfig({
   test: {
     environment: "edge-runtime",
     server: { deps: { inline: ["convex-test"] } },
-    include: ["src/**/*.test.ts", "example/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "example/**/*.test.ts"],
     testTimeout: 60_000,
   },
 });

@@ -1,0 +1,72 @@
+/**
+ * Job functions for the pool tests. Concurrency is tracked in memory: convex-test runs in this
+ * process, and actions really overlap under fake timers.
+ */
+import { v } from "convex/values";
+import { ConvexError } from "convex/values";
+import { internalAction, internalMutation, internalQuery, mutation, query } from "./_generated/server.js";
+
+export const live = { active: 0, peak: 0, started: [] as string[], runs: new Map<string, number>() };
+export function resetLive() {
+  live.active = 0;
+  live.peak = 0;
+  live.started = [];
+  live.runs.clear();
+}
+
+export const work = internalAction({
+  args: { key: v.string(), ms: v.number(), fail: v.optional(v.boolean()), big: v.optional(v.boolean()) },
+  handler: async (_ctx, { key, ms, fail, big }) => {
+    live.active++;
+    live.peak = Math.max(live.peak, live.active);
+    live.started.push(key);
+    live.runs.set(key, (live.runs.get(key) ?? 0) + 1);
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+      if (fail) throw new Error(`work ${key} failed`);
+      if (big) return "x".repeat(1100 * 1024); // too large to store: the run dies reporting it
+      return `done ${key}`;
+    } finally {
+      live.active--;
+    }
+  },
+});
+
+export const write = internalMutation({
+  args: { key: v.string(), fail: v.optional(v.boolean()) },
+  handler: async (ctx, { key, fail }) => {
+    live.started.push(key);
+    live.runs.set(key, (live.runs.get(key) ?? 0) + 1);
+    await ctx.db.insert("events", { kind: "write", key });
+    if (fail) throw new ConvexError({ message: `write ${key} failed`, code: 42 });
+    return key.length;
+  },
+});
+
+export const read = internalQuery({
+  args: { kind: v.string() },
+  handler: async (ctx, { kind }) =>
+    (await ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect()).length,
+});
+
+export const done = internalMutation({
+  args: { jobId: v.string(), context: v.any(), result: v.any() },
+  handler: async (ctx, args) => {
+    await ctx.db.insert("events", { kind: "done", key: args.jobId, data: { context: args.context, result: args.result } });
+  },
+});
+
+export const badCallback = internalMutation({
+  args: { jobId: v.string(), context: v.any(), result: v.any() },
+  handler: async (ctx, args) => {
+    await ctx.db.insert("events", { kind: "bad-callback-write", key: args.jobId });
+    throw new Error("callback exploded");
+  },
+});
+
+export const events = query({
+  args: { kind: v.string() },
+  handler: (ctx, { kind }) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect(),
+});
+
+export const noop = mutation({ args: {}, handler: async () => null });

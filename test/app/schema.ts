@@ -1,0 +1,7 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+/** A test-only app: records what jobs did so tests can assert on it. */
+export default defineSchema({
+  events: defineTable({ kind: v.string(), key: v.string(), data: v.optional(v.any()) }).index("by_kind", ["kind"]),
+});

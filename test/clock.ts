@@ -1,0 +1,56 @@
+/**
+ * A discrete-event clock for convex-test: fake setTimeout/Date, real setImmediate. In-flight work
+ * settles on real event-loop turns; time only jumps to the next timer when nothing can progress,
+ * so simulated time means something (unlike runAllTimers, which jumps to the last timer).
+ */
+import FakeTimers from "@sinonjs/fake-timers";
+
+export type Clock = ReturnType<typeof install>;
+
+export function install(start = Date.UTC(2026, 0, 1)) {
+  const clock = FakeTimers.install({ now: start, toFake: ["setTimeout", "clearTimeout", "Date"] });
+
+  /** Lets promises and convex-test's queued transactions run without moving time. */
+  async function settle(turns = 40) {
+    for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /** When the earliest pending timer fires, or Infinity. */
+  function nextTimerAt(): number {
+    // fake-timers keeps its timers in a Map (`clock.timers`); there is no public "peek" API.
+    const timers = (clock as unknown as { timers?: Map<number, { callAt: number }> }).timers;
+    let next = Infinity;
+    for (const t of timers?.values() ?? []) next = Math.min(next, t.callAt);
+    return next;
+  }
+
+  /** Moves time forward by `ms`, firing each timer at its own time and settling after each. */
+  async function advance(ms: number) {
+    const until = clock.now + ms;
+    for (;;) {
+      await settle();
+      const next = nextTimerAt();
+      if (next > until) break;
+      clock.tick(Math.max(0, next - clock.now));
+    }
+    clock.tick(until - clock.now);
+    await settle();
+  }
+
+  /**
+   * Runs until no timer is due within `horizonMs` (retention clean-ups a day away don't count).
+   * Returns the simulated time it took.
+   */
+  async function drain(horizonMs = 60 * 60_000, maxSteps = 1_000_000) {
+    const start = clock.now;
+    for (let step = 0; step < maxSteps; step++) {
+      await settle();
+      const next = nextTimerAt();
+      if (next > clock.now + horizonMs) return clock.now - start;
+      clock.tick(Math.max(0, next - clock.now));
+    }
+    throw new Error("drain: work still scheduled after maxSteps timers");
+  }
+
+  return { clock, settle, advance, drain, nextTimerAt, uninstall: () => clock.uninstall() };
+}
