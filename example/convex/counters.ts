@@ -1,6 +1,6 @@
 /** A serialized counter: every increment is a job in a pool with maxParallelism 1. */
 import { v } from "convex/values";
-import { Workpool } from "convex-jobs";
+import { Workpool, type JobId } from "convex-jobs";
 import { components, internal } from "./_generated/api";
 import { internalMutation, mutation, query } from "./_generated/server";
 
@@ -8,7 +8,8 @@ export const counterPool = new Workpool(components.jobs, { name: "counter", maxP
 
 export const increment = mutation({
   args: { name: v.optional(v.string()), by: v.optional(v.number()) },
-  handler: async (ctx, { name = "default", by = 1 }) => {
+  // The explicit return type breaks the type cycle through `internal` (this module is in it).
+  handler: async (ctx, { name = "default", by = 1 }): Promise<JobId> => {
     return await counterPool.enqueueMutation(ctx, internal.counters.doIncrement, { name, by });
   },
 });

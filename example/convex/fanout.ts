@@ -1,6 +1,6 @@
 /** Fan-out: one action per item, at most 5 at a time, results recorded by an onComplete callback. */
 import { v } from "convex/values";
-import { Workpool, onCompleteArgs } from "convex-jobs";
+import { Workpool, onCompleteArgs, type JobId } from "convex-jobs";
 import { components, internal } from "./_generated/api";
 import { internalAction, internalMutation, mutation, query } from "./_generated/server";
 
@@ -8,12 +8,13 @@ export const itemPool = new Workpool(components.jobs, { name: "items", maxParall
 
 export const processItems = mutation({
   args: { batch: v.string(), inputs: v.array(v.number()) },
-  handler: async (ctx, { batch, inputs }) => {
+  // The explicit return type breaks the type cycle through `internal` (this module is in it).
+  handler: async (ctx, { batch, inputs }): Promise<JobId[]> => {
     const itemIds = [];
     for (const input of inputs) {
       itemIds.push(await ctx.db.insert("items", { batch, input, status: "queued" }));
     }
-    const jobIds = [];
+    const jobIds: JobId[] = [];
     for (const [i, input] of inputs.entries()) {
       const jobId = await itemPool.enqueueAction(
         ctx,
