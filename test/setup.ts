@@ -7,6 +7,10 @@ import schema from "./app/schema.js";
 
 export const modules = import.meta.glob("./app/**/*.ts");
 
+// Load every module once up front: the discrete-event clock moves time whenever nothing can make
+// progress, and a first-time module import (real I/O) would look like "nothing to do".
+await Promise.all([...Object.values(modules), ...Object.values(import.meta.glob("../src/component/**/*.ts"))].map((load) => load()));
+
 export function setup(opts: { transactionLimits?: boolean } = {}) {
   const t = convexTest({ schema, modules, transactionLimits: opts.transactionLimits ?? false });
   register(t);

@@ -39,6 +39,10 @@ export type RetryPolicy = Infer<typeof vRetryPolicy>;
 export const vJobError = v.object({
   message: v.string(),
   data: v.optional(v.any()),
+  /** Thrown as a NonRetryableError: retries stopped. */
+  nonRetryable: v.optional(v.boolean()),
+  /** Thrown as a RetryAfterError: the delay the job asked for. */
+  retryAfterMs: v.optional(v.number()),
 });
 export type JobError = Infer<typeof vJobError>;
 

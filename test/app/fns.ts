@@ -70,3 +70,31 @@ export const events = query({
 });
 
 export const noop = mutation({ args: {}, handler: async () => null });
+
+/**
+ * Fails its first `failures` attempts (per key) in the way `how` says, then returns the attempt
+ * number. `how`: "error" | "nonRetryable" | "retryAfter" | "status" (ConvexError with data.status).
+ */
+export const flaky = internalAction({
+  args: {
+    key: v.string(),
+    failures: v.number(),
+    how: v.optional(v.string()),
+    status: v.optional(v.number()),
+    ms: v.optional(v.number()),
+    big: v.optional(v.boolean()),
+  },
+  handler: async (_ctx, { key, failures, how = "error", status, ms = 0, big }) => {
+    const attempt = (live.runs.get(key) ?? 0) + 1;
+    live.runs.set(key, attempt);
+    live.started.push(`${key}#${attempt}@${Date.now()}`);
+    if (ms) await new Promise((r) => setTimeout(r, ms));
+    if (attempt > failures) return attempt;
+    if (big) return "x".repeat(1100 * 1024); // the run dies: its result cannot be stored
+    const { NonRetryableError, RetryAfterError } = await import("../../src/shared/errors.js");
+    if (how === "nonRetryable") throw new NonRetryableError(`permanent ${key}`, { status: 400 });
+    if (how === "retryAfter") throw new RetryAfterError(7_000, `rate limited ${key}`);
+    if (how === "status") throw new ConvexError({ message: `http ${status}`, status: status ?? 500 });
+    throw new Error(`flaky ${key} attempt ${attempt}`);
+  },
+});

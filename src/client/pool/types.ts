@@ -2,6 +2,7 @@
 import type { FunctionReference, FunctionVisibility } from "convex/server";
 import type { Infer } from "convex/values";
 import type { JobResult, LogLevel, RetryPolicy } from "../../shared/validators.js";
+import type { RetryRule } from "../../shared/retryRules.js";
 import type { vJobStatus } from "../../component/pool/status.js";
 import type { vCounts } from "../../component/pool/tables.js";
 
@@ -25,6 +26,8 @@ export interface WorkpoolOptions {
   retry?: Partial<RetryPolicy>;
   /** Retry action jobs that do not say otherwise. Default: false. */
   retryActionsByDefault?: boolean;
+  /** Which errors are retried, for jobs that don't give their own rule. Default: all. */
+  retryIf?: RetryRule;
 }
 
 /** The args an onComplete mutation receives. Use `onCompleteArgs(...)` to validate them. */
@@ -46,6 +49,8 @@ export interface EnqueueOptions<Context = unknown, Returns = unknown> {
   context?: Context;
   /** `true`: the pool's policy; `false`: no retries; or a policy of its own. */
   retry?: boolean | Partial<RetryPolicy>;
+  /** Which errors are retried (overrides the pool's `retryIf`). Default: all. */
+  retryIf?: RetryRule;
 }
 
 /** Status of a job; `null` when it does not exist or was cleaned up after retention. */

@@ -10,6 +10,7 @@ import {
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import type { RetryPolicy } from "../../shared/validators.js";
+import { validateRetryRule } from "../../shared/retryRules.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
 
@@ -50,6 +51,7 @@ export class Workpool {
       throw new Error(`new Workpool: \`retentionMs\` for pool "${options.name}" must be a number >= 0, got ${options.retentionMs}.`);
     }
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
+    if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
     this.options = { ...options };
   }
 
@@ -136,6 +138,14 @@ export class Workpool {
     await ctx.runMutation(this.component.pool.cancel.cancelAll, { pool: this.options.name });
   }
 
+  /**
+   * Deletes a finished job's record now instead of after the retention window. Returns false if
+   * the job is not finished (or already gone).
+   */
+  async cleanup(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
+    return await ctx.runMutation(this.component.pool.retention.cleanup, { jobId });
+  }
+
   /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
@@ -163,12 +173,15 @@ export class Workpool {
       throw new Error(`Workpool "${this.options.name}": batch enqueue takes an array of args objects.`);
     }
     const runAt = resolveRunAt(options, this.options.name);
+    if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${this.options.name}" enqueue retryIf`);
+    const retry = this.resolveRetry(kind, options.retry);
     const shared = {
       kind,
       fnHandle: await createFunctionHandle(fn),
       fnName: getFunctionName(fn),
       runAt,
-      retry: this.resolveRetry(kind, options.retry),
+      retry,
+      retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
       onComplete: options.onComplete
         ? { fnHandle: await createFunctionHandle(options.onComplete), context: options.context ?? null }
         : undefined,

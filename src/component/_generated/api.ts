@@ -14,10 +14,17 @@ import type {
   FunctionReference,
 } from "convex/server";
 import { anyApi } from "convex/server";
+import type * as migrations_batch from "../migrations/batch.js";
+import type * as migrations_driver from "../migrations/driver.js";
+import type * as migrations_model from "../migrations/model.js";
+import type * as migrations_run from "../migrations/run.js";
+import type * as migrations_status from "../migrations/status.js";
+import type * as migrations_tables from "../migrations/tables.js";
 import type * as pool_cancel from "../pool/cancel.js";
 import type * as pool_dispatch from "../pool/dispatch.js";
 import type * as pool_enqueue from "../pool/enqueue.js";
 import type * as pool_jobs from "../pool/jobs.js";
+import type * as pool_retention from "../pool/retention.js";
 import type * as pool_state from "../pool/state.js";
 import type * as pool_status from "../pool/status.js";
 import type * as pool_tables from "../pool/tables.js";
@@ -25,10 +32,17 @@ import type * as pool_worker from "../pool/worker.js";
 import type * as retries_decide from "../retries/decide.js";
 
 const fullApi: ApiFromModules<{
+  "migrations/batch": typeof migrations_batch;
+  "migrations/driver": typeof migrations_driver;
+  "migrations/model": typeof migrations_model;
+  "migrations/run": typeof migrations_run;
+  "migrations/status": typeof migrations_status;
+  "migrations/tables": typeof migrations_tables;
   "pool/cancel": typeof pool_cancel;
   "pool/dispatch": typeof pool_dispatch;
   "pool/enqueue": typeof pool_enqueue;
   "pool/jobs": typeof pool_jobs;
+  "pool/retention": typeof pool_retention;
   "pool/state": typeof pool_state;
   "pool/status": typeof pool_status;
   "pool/tables": typeof pool_tables;

@@ -7,6 +7,7 @@ import { mutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { vRetryRule } from "../../shared/retryRules.js";
 import { createLogger } from "../../shared/logging.js";
 import type { Pool } from "./jobs.js";
 
@@ -31,7 +32,7 @@ export const vJobSpec = v.object({
   args: v.any(),
   runAt: v.optional(v.number()),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
-  retryIf: v.optional(v.any()),
+  retryIf: v.optional(vRetryRule),
   onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
 });
 

@@ -3,15 +3,16 @@
  * through `finish` (result, retry decision, onComplete). Shared by workers, cancel and dispatch.
  */
 import type { FunctionHandle } from "convex/server";
-import { ConvexError } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { JobError } from "../../shared/validators.js";
+import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
 import { assertTransition, type JobState } from "./state.js";
 
+export { toJobError };
 export type Job = Doc<"jobs">;
 export type Pool = Doc<"pools">;
 
@@ -34,18 +35,6 @@ export async function transition(
   return { ...job, ...next } as Job;
 }
 
-/** Turns a thrown value into the stored error shape (message, and ConvexError data). */
-export function toJobError(e: unknown): JobError {
-  if (e instanceof ConvexError) {
-    const data = e.data;
-    const message =
-      typeof data === "string" ? data : typeof data?.message === "string" ? data.message : e.message;
-    return { message, data };
-  }
-  if (e instanceof Error) return { message: e.message };
-  return { message: String(e) };
-}
-
 /**
  * Ends an attempt of a running job: records the result, or puts it back to pending for a retry.
  * Runs onComplete (exactly once per job: only here and in `cancelJob`, each guarded by state).
@@ -60,7 +49,7 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
     return callbackDue ? await runOnComplete(ctx, done, pool) : done;
   }
   if (outcome.kind === "failed") {
-    const decision = decideRetry(job, pool, outcome.error, Math.random);
+    const decision = decideRetry(job, outcome.error, Math.random);
     if (decision.retry) {
       createLogger(pool.logLevel).info(
         `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,

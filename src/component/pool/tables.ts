@@ -5,6 +5,7 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
 import { vJobError, vJobKind, vJobResult, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
 
 /** Per-pool config and the "wake" fields that enqueue and completions read. */
@@ -69,7 +70,7 @@ export const jobs = defineTable({
   attempt: v.number(),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   /** Data-only rule deciding which errors are retried (see retries/). */
-  retryIf: v.optional(v.any()),
+  retryIf: v.optional(vRetryRule),
   onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
   workerId: v.optional(v.id("_scheduled_functions")),
   startedAt: v.optional(v.number()),

@@ -1,0 +1,90 @@
+/**
+ * Retry rules: data (not closures) that decide from an error whether to retry, so they can be
+ * stored with a job and evaluated by the component later.
+ *
+ * An error is retried when it is not a NonRetryableError, matches no `neverIf` condition, and —
+ * if `messageMatches` or `dataMatches` is given — matches at least one of them.
+ */
+import { v, type Infer } from "convex/values";
+import type { JobError } from "./validators.js";
+
+/** A field condition: an exact value, a numeric range, or a list of allowed values. */
+const vFieldCondition = v.union(
+  v.string(),
+  v.number(),
+  v.boolean(),
+  v.null(),
+  v.object({ gte: v.optional(v.number()), gt: v.optional(v.number()), lte: v.optional(v.number()), lt: v.optional(v.number()) }),
+  v.object({ in: v.array(v.union(v.string(), v.number(), v.boolean(), v.null())) }),
+);
+
+const vMatch = v.object({
+  /** Regular expressions (source strings, case-insensitive) tested against the error message. */
+  messageMatches: v.optional(v.array(v.string())),
+  /** Objects whose every field must hold in the ConvexError's data; any one object may match. */
+  dataMatches: v.optional(v.array(v.record(v.string(), vFieldCondition))),
+});
+
+/** Validator of a retry rule (`retryIf` on a pool or a job). */
+export const vRetryRule = v.object({
+  messageMatches: v.optional(v.array(v.string())),
+  dataMatches: v.optional(v.array(v.record(v.string(), vFieldCondition))),
+  /** Never retry errors matching this, whatever else matches. */
+  neverIf: v.optional(vMatch),
+});
+export type RetryRule = Infer<typeof vRetryRule>;
+type Match = Infer<typeof vMatch>;
+type FieldCondition = Infer<typeof vFieldCondition>;
+
+/** Throws an Error naming the bad part of a rule (e.g. a regex that does not compile). */
+export function validateRetryRule(rule: RetryRule, where = "retryIf"): void {
+  const check = (m: Match | undefined, path: string) => {
+    for (const [i, src] of (m?.messageMatches ?? []).entries()) {
+      if (typeof src !== "string") throw new Error(`${where}: \`${path}messageMatches[${i}]\` must be a regex source string.`);
+      try {
+        new RegExp(src, "i");
+      } catch (e) {
+        throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`);
+      }
+    }
+    for (const [i, m2] of (m?.dataMatches ?? []).entries()) {
+      if (typeof m2 !== "object" || m2 === null || Object.keys(m2).length === 0) {
+        throw new Error(`${where}: \`${path}dataMatches[${i}]\` must be a non-empty object of field conditions, e.g. { status: 429 }.`);
+      }
+    }
+  };
+  if (typeof rule !== "object" || rule === null) throw new Error(`${where} must be an object, e.g. { dataMatches: [{ status: 429 }] }.`);
+  check(rule, "");
+  check(rule.neverIf, "neverIf.");
+}
+
+/** Whether the rule allows retrying this error. A NonRetryableError never is. */
+export function ruleAllowsRetry(rule: RetryRule | undefined, error: JobError): boolean {
+  if (error.nonRetryable) return false;
+  if (!rule) return true;
+  if (rule.neverIf && matches(rule.neverIf, error)) return false;
+  const hasPositive = (rule.messageMatches?.length ?? 0) + (rule.dataMatches?.length ?? 0) > 0;
+  return !hasPositive || matches(rule, error);
+}
+
+function matches(m: Match, error: JobError): boolean {
+  if (m.messageMatches?.some((src) => new RegExp(src, "i").test(error.message))) return true;
+  const data = error.data;
+  if (typeof data !== "object" || data === null) return false;
+  return (m.dataMatches ?? []).some((conds) =>
+    Object.entries(conds).every(([field, cond]) => holds(cond, (data as Record<string, unknown>)[field])),
+  );
+}
+
+function holds(cond: FieldCondition, value: unknown): boolean {
+  if (cond === null || typeof cond !== "object") return value === cond;
+  if ("in" in cond) return (cond.in as unknown[]).includes(value);
+  if (typeof value !== "number") return false;
+  const r = cond as { gte?: number; gt?: number; lte?: number; lt?: number };
+  return (
+    (r.gte === undefined || value >= r.gte) &&
+    (r.gt === undefined || value > r.gt) &&
+    (r.lte === undefined || value <= r.lte) &&
+    (r.lt === undefined || value < r.lt)
+  );
+}
