@@ -15,8 +15,14 @@ import type { Doc, Id } from "../_generated/dataModel.js";
 import { createLogger } from "../../shared/logging.js";
 import { finish, transition, type Pool } from "./jobs.js";
 
-/** While actions run, check their scheduled runs this often for runs that died. */
+/** While jobs run, look at least this often for scheduled runs that died without reporting. */
 export const WATCHDOG_MS = 30_000;
+/**
+ * A run is only suspected dead (and its `_scheduled_functions` row read) once it has been
+ * running this long: fresh runs are the common case, and not reading their rows keeps the
+ * dispatcher out of the read set of every worker that starts or stops.
+ */
+const SUSPECT_AFTER_MS = 1_000;
 /** Expired jobs deleted per dispatch run. */
 const CLEANUP_BATCH = 100;
 /** Tallies folded per run. */
@@ -43,7 +49,7 @@ export const dispatch = internalMutation({
     const counts = { ...state.counts };
     await consumeKicks(ctx, pool._id);
     await foldTallies(ctx, pool._id, counts);
-    const { stillRunning, settled } = await settleRunning(ctx, pool, state.running, counts);
+    const { stillRunning, settled } = await settleRunning(ctx, pool, state.running, counts, now);
     const started = await startReady(ctx, pool, stillRunning, counts, now);
     const running = [...stillRunning, ...started];
     await cleanupExpired(ctx, pool._id, now);
@@ -74,12 +80,22 @@ async function foldTallies(ctx: MutationCtx, pool: Id<"pools">, counts: State["c
  * Reads each job this dispatcher started. A job whose attempt ended is counted; one still marked
  * running whose scheduled run failed or vanished is finished as failed (and may be retried).
  */
-async function settleRunning(ctx: MutationCtx, pool: Pool, running: Running[], counts: State["counts"]) {
+async function settleRunning(
+  ctx: MutationCtx,
+  pool: Pool,
+  running: Running[],
+  counts: State["counts"],
+  now: number,
+) {
   const stillRunning: Running[] = [];
   let settled = 0;
   for (const r of running) {
     let job = await ctx.db.get(r.jobId);
     if (job && job.state === "running" && job.attempt === r.attempt) {
+      if (now - (job.startedAt ?? 0) < SUSPECT_AFTER_MS) {
+        stillRunning.push(r);
+        continue;
+      }
       const run = await ctx.db.system.get(r.workerId);
       const dead = !run || run.state.kind === "failed" || run.state.kind === "canceled";
       if (!dead) {
@@ -177,7 +193,9 @@ async function decideNextWake(
     await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
   }
   const timerAt = await nextTimer(ctx, pool, running, saturated, now);
-  const timer = await armTimer(ctx, pool._id, state.timer, timerAt, now);
+  // While busy, an earlier timer is harmless (it just looks again); once nothing runs, the
+  // timer must be exactly what is still needed, so an idle pool is not woken for nothing.
+  const timer = await armTimer(ctx, pool._id, state.timer, timerAt, now, running.length > 0);
 
   const covered = followUp || readyNow || (running.length > 0 && saturated);
   const wakeAt = covered ? 0 : (timer?.at ?? null);
@@ -204,7 +222,7 @@ async function hasReadyPending(ctx: MutationCtx, pool: Pool, now: number) {
 /** The earliest moment the dispatcher must look again on its own. */
 async function nextTimer(ctx: MutationCtx, pool: Pool, running: Running[], saturated: boolean, now: number) {
   const candidates: number[] = [];
-  if (running.some((r) => r.kind === "action")) candidates.push(now + WATCHDOG_MS);
+  if (running.length > 0) candidates.push(now + WATCHDOG_MS);
   if (!saturated) {
     const delayed = await ctx.db
       .query("jobs")
@@ -220,20 +238,21 @@ async function nextTimer(ctx: MutationCtx, pool: Pool, running: Running[], satur
   return candidates.length ? Math.min(...candidates) : null;
 }
 
-/** Keeps the current timer if it fires no later than needed; otherwise replaces it. */
+/** Keeps the current timer if it fires when needed (or, if `earlyOk`, sooner); else replaces it. */
 async function armTimer(
   ctx: MutationCtx,
   pool: Id<"pools">,
   current: State["timer"],
   at: number | null,
   now: number,
+  earlyOk: boolean,
 ): Promise<State["timer"]> {
   const live = current && current.at >= now && (await ctx.db.system.get(current.id))?.state.kind === "pending";
   if (at === null) {
     if (live) await ctx.scheduler.cancel(current!.id);
     return undefined;
   }
-  if (live && current!.at <= at) return current;
+  if (live && (current!.at === at || (earlyOk && current!.at < at))) return current;
   if (live) await ctx.scheduler.cancel(current!.id);
   const id = await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool });
   return { at, id };
