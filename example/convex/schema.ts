@@ -11,4 +11,12 @@ export default defineSchema({
     error: v.optional(v.string()),
     jobId: v.optional(v.string()),
   }).index("by_batch", ["batch"]),
+  /** Used by the migrations example (convex/migrations.ts): `role` was added after launch. */
+  users: defineTable({
+    name: v.string(),
+    email: v.string(),
+    role: v.optional(v.union(v.literal("member"), v.literal("admin"))),
+    bio: v.optional(v.string()),
+    credits: v.optional(v.number()),
+  }),
 });

@@ -16,10 +16,12 @@ import type {
 import { anyApi } from "convex/server";
 import type * as counters from "../counters.js";
 import type * as fanout from "../fanout.js";
+import type * as migrations from "../migrations.js";
 
 const fullApi: ApiFromModules<{
   counters: typeof counters;
   fanout: typeof fanout;
+  migrations: typeof migrations;
 }> = anyApi as any;
 
 /**

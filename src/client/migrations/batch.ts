@@ -1,0 +1,183 @@
+/**
+ * The app side of a migration: the body of the internal mutation `migrations.define` returns.
+ * It runs one batch (a page of the table) and, in the same transaction, asks the component to
+ * save the new cursor, so the batch's writes and its progress commit together.
+ */
+import type { GenericDataModel, GenericMutationCtx, TableNamesInDataModel } from "convex/server";
+import { ConvexError, v } from "convex/values";
+import type { ComponentApi } from "../../component/_generated/component.js";
+import { BATCH_ERROR_MARKER, isLimitError } from "../../shared/migrations.js";
+import type { RetryPolicy } from "../../shared/validators.js";
+import type { BatchArgs, DryRunReport, MigrationDefinition } from "./types.js";
+
+/** The batch mutation's argument validators. */
+export const batchArgs = {
+  describe: v.optional(v.boolean()),
+  dryRun: v.optional(v.boolean()),
+  name: v.optional(v.string()),
+  generation: v.optional(v.number()),
+  cursor: v.optional(v.union(v.string(), v.null())),
+  batchSize: v.optional(v.number()),
+};
+
+/** What a batch mutation says about itself when called with `{ describe: true }`. */
+export interface Description {
+  marker: typeof BATCH_ERROR_MARKER;
+  table: string;
+  batchSize: number;
+  retry: Required<RetryPolicy>;
+  onError: "fail" | "skip";
+  total?: number;
+}
+
+/** A definition after the class filled in defaults and validated it. */
+export interface ResolvedDefinition<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>
+  extends MigrationDefinition<DM, T> {
+  batchSize: number;
+  onError: "fail" | "skip";
+  resolvedRetry: Required<RetryPolicy>;
+  dryRunSamples: number;
+}
+
+/** Builds the handler of a migration's batch mutation. */
+export function batchHandler<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  component: ComponentApi,
+  def: ResolvedDefinition<DM, T>,
+) {
+  return async (ctx: GenericMutationCtx<DM>, args: BatchArgs): Promise<unknown> => {
+    if (args.describe) return await describe(ctx, def);
+    if (!args.dryRun && (args.name === undefined || args.generation === undefined)) {
+      throw new Error(
+        `This is a convex-jobs migration over "${def.table}"; its batches are driven by the component. ` +
+          `Start it with migrations.runOne(ctx, internal.<file>.<name>) or ` +
+          `\`npx convex run <file>:run '{"fn":"<file>:<name>"}'\` (the runner).`,
+      );
+    }
+    const size = args.batchSize ?? def.batchSize;
+    const cursor = args.cursor ?? null;
+    const base = ctx.db.query(def.table);
+    const range = def.customRange ? def.customRange(base) : base;
+    const page = await range.paginate({ cursor, numItems: size });
+    if (args.dryRun) return dryRun(ctx, def, { name: args.name ?? def.table, cursor, size, page });
+
+    const skippedIds: string[] = [];
+    for (const doc of page.page) {
+      const error = await migrateDoc(ctx, def, doc);
+      if (error !== null) skippedIds.push(doc._id as string);
+    }
+    await ctx.runMutation(component.migrations.batch.commit, {
+      name: args.name!,
+      generation: args.generation!,
+      fromCursor: cursor,
+      toCursor: page.continueCursor,
+      isDone: page.isDone,
+      processed: page.page.length,
+      batchSize: size,
+      skippedIds,
+    });
+    return { processed: page.page.length, isDone: page.isDone };
+  };
+}
+
+async function describe<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  ctx: GenericMutationCtx<DM>,
+  def: ResolvedDefinition<DM, T>,
+): Promise<Description> {
+  let total: number | undefined;
+  if (def.estimateTotal) {
+    total = await def.estimateTotal(ctx);
+    if (!Number.isFinite(total) || total < 0) {
+      throw new Error(`migration over "${def.table}": \`estimateTotal\` must return a number >= 0, got ${total}.`);
+    }
+  }
+  return {
+    marker: BATCH_ERROR_MARKER,
+    table: def.table,
+    batchSize: def.batchSize,
+    retry: def.resolvedRetry,
+    onError: def.onError,
+    ...(total === undefined ? {} : { total }),
+  };
+}
+
+/**
+ * Migrates one document. Returns null on success, or the error message if it was skipped.
+ * Throws (rolling back the batch) for a limit error, or a migrateOne error under onError "fail",
+ * naming the document so the status can show which one failed.
+ */
+async function migrateDoc<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  ctx: GenericMutationCtx<DM>,
+  def: ResolvedDefinition<DM, T>,
+  doc: any,
+): Promise<string | null> {
+  try {
+    const patch = await def.migrateOne(ctx, doc);
+    if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
+      await ctx.db.patch(doc._id, patch as any);
+    }
+    return null;
+  } catch (e) {
+    const message = messageOf(e);
+    if (isLimitError(message)) {
+      throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "limit", message, docId: doc._id });
+    }
+    if (def.onError === "skip") return message;
+    throw new ConvexError({
+      marker: BATCH_ERROR_MARKER,
+      kind: "migrateOne",
+      message: `migrateOne threw on ${def.table} document ${doc._id}: ${message}`,
+      docId: doc._id,
+    });
+  }
+}
+
+/** Runs migrateOne over the page, then throws the report so every write rolls back. */
+async function dryRun<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  ctx: GenericMutationCtx<DM>,
+  def: ResolvedDefinition<DM, T>,
+  batch: { name: string; cursor: string | null; size: number; page: { page: any[]; isDone: boolean } },
+): Promise<never> {
+  const report: DryRunReport = {
+    name: batch.name,
+    table: def.table,
+    cursor: batch.cursor,
+    batchSize: batch.size,
+    documents: batch.page.page.length,
+    changed: 0,
+    samples: [],
+    errors: [],
+    isDone: batch.page.isDone,
+  };
+  for (const before of batch.page.page) {
+    try {
+      const patch = await def.migrateOne(ctx, before);
+      if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
+        await ctx.db.patch(before._id, patch as any);
+      }
+    } catch (e) {
+      const message = messageOf(e);
+      if (isLimitError(message)) throw e;
+      report.errors.push({ docId: before._id, message });
+      continue;
+    }
+    const after = await ctx.db.get(before._id);
+    if (canonical(after) === canonical(before)) continue;
+    report.changed++;
+    if (report.samples.length < def.dryRunSamples) report.samples.push({ _id: before._id, before, after });
+  }
+  throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "dryRun", report } as any);
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof ConvexError) return typeof e.data === "string" ? e.data : (e.data?.message ?? e.message);
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** JSON with object keys sorted, so a patch that only reorders fields does not count as a change. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, x) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}

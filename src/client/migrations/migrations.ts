@@ -1,0 +1,257 @@
+/**
+ * `Migrations`: define batched migrations over the app's tables and run, watch and steer them.
+ * The batches run as the app's own mutations (a component cannot read the app's tables); the
+ * component keeps each migration's state and schedules the batches.
+ */
+import {
+  createFunctionHandle,
+  getFunctionName,
+  internalMutationGeneric,
+  makeFunctionReference,
+  type GenericDataModel,
+  type MutationBuilder,
+  type RegisteredMutation,
+} from "convex/server";
+import { v } from "convex/values";
+import type { ComponentApi } from "../../component/_generated/component.js";
+import { normalizeRetryPolicy } from "../../shared/backoff.js";
+import {
+  BATCH_ERROR_MARKER,
+  DEFAULT_BATCH_SIZE,
+  MAX_BATCH_SIZE,
+  batchErrorData,
+  normalizeFunctionName,
+  type MigrationSpec,
+  type MigrationStatus,
+} from "../../shared/migrations.js";
+import type { RetryPolicy } from "../../shared/validators.js";
+import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
+import { batchArgs, batchHandler, type Description } from "./batch.js";
+import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationRef, MigrationsOptions } from "./types.js";
+
+const DEFAULT_DRY_RUN_SAMPLES = 10;
+
+/** A migration given by reference (`internal.migrations.setDefaultRole`) or by name ("migrations:setDefaultRole"). */
+export type MigrationName = MigrationRef | string;
+
+/**
+ * ```ts
+ * export const migrations = new Migrations<DataModel>(components.jobs);
+ * export const setDefaultRole = migrations.define({
+ *   table: "users",
+ *   migrateOne: async (ctx, user) => { if (user.role === undefined) return { role: "member" }; },
+ * });
+ * export const run = migrations.runner(); // npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
+ * ```
+ */
+export class Migrations<DataModel extends GenericDataModel> {
+  private readonly mutationBuilder: MutationBuilder<DataModel, "internal">;
+  private readonly defaultBatchSize: number;
+  private readonly retry: Required<RetryPolicy>;
+  private readonly dryRunSamples: number;
+
+  /**
+   * @param component `components.jobs` (or the name you mounted the component under)
+   * @param options defaults for every migration; validated here, so mistakes fail at import
+   */
+  constructor(
+    public readonly component: ComponentApi,
+    options: MigrationsOptions<DataModel> = {},
+  ) {
+    this.mutationBuilder = options.internalMutation ?? (internalMutationGeneric as MutationBuilder<DataModel, "internal">);
+    this.defaultBatchSize = checkBatchSize(options.defaultBatchSize ?? DEFAULT_BATCH_SIZE, "new Migrations: `defaultBatchSize`");
+    this.retry = normalizeRetryPolicy(options.retry, "new Migrations: `retry`");
+    const samples = options.dryRunSamples ?? DEFAULT_DRY_RUN_SAMPLES;
+    if (!Number.isInteger(samples) || samples < 0) {
+      throw new Error(`new Migrations: \`dryRunSamples\` must be an integer >= 0, got ${samples}.`);
+    }
+    this.dryRunSamples = samples;
+  }
+
+  /**
+   * Defines a migration. Export the result from a file in `convex/`: it is the internal
+   * mutation that runs one batch. Bound, so `const migration = migrations.define` works too.
+   */
+  define = (def: AnyMigrationDefinition<DataModel>): RegisteredMutation<"internal", BatchArgs, Promise<unknown>> => {
+    if (typeof def?.table !== "string" || def.table.length === 0) {
+      throw new Error('migrations.define: `table` must be the name of one of your tables, e.g. "users".');
+    }
+    if (typeof def.migrateOne !== "function") {
+      throw new Error(`migrations.define (table "${def.table}"): \`migrateOne\` must be a function (ctx, doc) => patch | void.`);
+    }
+    if (def.onError !== undefined && def.onError !== "fail" && def.onError !== "skip") {
+      throw new Error(`migrations.define (table "${def.table}"): \`onError\` must be "fail" or "skip", got ${String(def.onError)}.`);
+    }
+    const where = `migrations.define (table "${def.table}")`;
+    const resolved = {
+      ...def,
+      batchSize: checkBatchSize(def.batchSize ?? this.defaultBatchSize, `${where}: \`batchSize\``),
+      onError: def.onError ?? "fail",
+      resolvedRetry: def.retry ? normalizeRetryPolicy({ ...this.retry, ...def.retry }, `${where}: \`retry\``) : this.retry,
+      dryRunSamples: this.dryRunSamples,
+    };
+    return this.mutationBuilder({ args: batchArgs, handler: batchHandler(this.component, resolved) as any }) as any;
+  };
+
+  /**
+   * An internal mutation to run migrations from the CLI. Export it (e.g. as `run`), then:
+   * `npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'`
+   * Args: `fn` (one) or `fns` (several, in order), optional `next`, `reset`, `dryRun`.
+   */
+  runner() {
+    return this.mutationBuilder({
+      args: {
+        fn: v.optional(v.string()),
+        fns: v.optional(v.array(v.string())),
+        next: v.optional(v.array(v.string())),
+        reset: v.optional(v.boolean()),
+        dryRun: v.optional(v.boolean()),
+      },
+      handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> => {
+        const fns = [...(args.fn ? [args.fn] : []), ...(args.fns ?? []), ...(args.next ?? [])];
+        if (fns.length === 0) {
+          throw new Error(`migrations runner: pass \`fn\` (e.g. {"fn":"migrations:setDefaultRole"}) or \`fns\` (a list, run in order).`);
+        }
+        if (args.dryRun) {
+          if (fns.length > 1) throw new Error("migrations runner: `dryRun` takes a single `fn`.");
+          return await this.dryRun(ctx as RunMutationCtx, fns[0]);
+        }
+        return await this.runSerially(ctx as RunMutationCtx, fns, { reset: args.reset });
+      },
+    });
+  }
+
+  /**
+   * Starts a migration (and, with `next`, the ones to run after it). No-op if it is done (unless
+   * `reset`: start over from the beginning); if it is already running, no second copy starts.
+   * A failed, paused or canceled one continues from its saved cursor. Returns its status.
+   */
+  async runOne(
+    ctx: RunMutationCtx,
+    fn: MigrationName,
+    options: { reset?: boolean; next?: MigrationName[] } = {},
+  ): Promise<MigrationStatus> {
+    const [status] = await this.runSerially(ctx, [fn, ...(options.next ?? [])], { reset: options.reset });
+    return status;
+  }
+
+  /**
+   * Runs migrations one after another: each starts when the previous one is done; done ones are
+   * skipped (unless `reset`); a failure stops the series (later ones stay "pending"). Returns the
+   * statuses of all of them.
+   */
+  async runSerially(ctx: RunMutationCtx, fns: MigrationName[], options: { reset?: boolean } = {}): Promise<MigrationStatus[]> {
+    if (!Array.isArray(fns) || fns.length === 0) {
+      throw new Error("migrations.runSerially: pass a non-empty list of migrations, e.g. [internal.migrations.a, internal.migrations.b].");
+    }
+    const specs: MigrationSpec[] = [];
+    for (const fn of fns) specs.push(await this.spec(ctx, fn));
+    return await ctx.runMutation(this.component.migrations.run.start, { specs, reset: options.reset });
+  }
+
+  /**
+   * Runs one batch from the migration's saved cursor (or the beginning) and rolls it back:
+   * reports how many documents would change, with before/after samples. Writes nothing.
+   * Call it from a mutation or an action.
+   */
+  async dryRun(ctx: RunMutationCtx, fn: MigrationName): Promise<DryRunReport> {
+    const name = nameOf(fn);
+    const saved = await this.getStatus(ctx, name);
+    const args: BatchArgs = { dryRun: true, name, cursor: saved?.state === "done" ? null : (saved?.cursor ?? null) };
+    try {
+      await ctx.runMutation(refOf(fn) as any, args);
+    } catch (e) {
+      const data = batchErrorData(e);
+      if (data?.kind === "dryRun") return data.report as DryRunReport;
+      throw e;
+    }
+    throw new Error(`migrations.dryRun: "${name}" did not report; is it defined with migrations.define?`);
+  }
+
+  /** Statuses of the given migrations, or of the 100 most recent ones. */
+  async status(ctx: RunQueryCtx, fns?: MigrationName[]): Promise<MigrationStatus[]> {
+    return await ctx.runQuery(this.component.migrations.status.list, { names: fns?.map(nameOf) });
+  }
+
+  /** One migration's status, or null if it never ran. */
+  async getStatus(ctx: RunQueryCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(fn) });
+  }
+
+  /** Stops a migration (and its queued successors). Running it again continues from its cursor. */
+  async cancel(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(fn) });
+  }
+
+  /** Pauses a running migration; `resume` continues it from its cursor. */
+  async pause(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(fn) });
+  }
+
+  /** Continues a paused, failed or canceled migration from its cursor, as it was started. */
+  async resume(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(fn) });
+  }
+
+  /** Asks the batch mutation to describe itself, and makes the spec the component stores. */
+  private async spec(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationSpec> {
+    const name = nameOf(fn);
+    const ref = refOf(fn);
+    let description: Description | undefined;
+    try {
+      description = (await ctx.runMutation(ref as any, { describe: true })) as Description;
+    } catch (e) {
+      throw new Error(
+        `migrations: could not call "${name}" (${e instanceof Error ? e.message : String(e)}). ` +
+          `Pass a function exported from convex/ and made by migrations.define, named "file:export" (e.g. "migrations:setDefaultRole").`,
+      );
+    }
+    if (description?.marker !== BATCH_ERROR_MARKER) {
+      throw new Error(`migrations: "${name}" is not a migration; define it with migrations.define({ table, migrateOne }).`);
+    }
+    return {
+      name,
+      fnHandle: await createFunctionHandle(ref),
+      table: description.table,
+      batchSize: description.batchSize,
+      retry: description.retry,
+      ...(description.total === undefined ? {} : { total: description.total }),
+    };
+  }
+}
+
+/**
+ * The seed's short form: a configured `define`.
+ * ```ts
+ * export const migration = makeMigration<DataModel>(components.jobs);
+ * export const setDefaultRole = migration({ table: "users", migrateOne: ... });
+ * ```
+ * Run them with a `Migrations` instance (`new Migrations(components.jobs).runner()`).
+ */
+export function makeMigration<DataModel extends GenericDataModel>(
+  component: ComponentApi,
+  options?: MigrationsOptions<DataModel>,
+): Migrations<DataModel>["define"] {
+  return new Migrations<DataModel>(component, options).define;
+}
+
+function checkBatchSize(size: number, where: string): number {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    throw new Error(`${where} must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${size}.`);
+  }
+  return size;
+}
+
+function nameOf(fn: MigrationName): string {
+  if (typeof fn === "string") {
+    if (!fn.includes(":")) {
+      throw new Error(`migrations: "${fn}" is not a function name; use "file:export", e.g. "migrations:setDefaultRole".`);
+    }
+    return normalizeFunctionName(fn);
+  }
+  return normalizeFunctionName(getFunctionName(fn));
+}
+
+function refOf(fn: MigrationName): MigrationRef {
+  return typeof fn === "string" ? makeFunctionReference<"mutation">(nameOf(fn)) : fn;
+}

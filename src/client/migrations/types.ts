@@ -1,0 +1,111 @@
+/** Types for the migrations client. */
+import type {
+  DocumentByName,
+  FunctionReference,
+  FunctionVisibility,
+  GenericDatabaseReader,
+  GenericDataModel,
+  GenericMutationCtx,
+  MutationBuilder,
+  NamedTableInfo,
+  OrderedQuery,
+  QueryInitializer,
+  TableNamesInDataModel,
+  WithoutSystemFields,
+} from "convex/server";
+import type { RetryPolicy } from "../../shared/validators.js";
+
+export type { MigrationStatus, MigrationState, MigrationError } from "../../shared/migrations.js";
+
+/** A migration: the internal mutation `migrations.define(...)` returned, as `internal.file.name`. */
+export type MigrationRef = FunctionReference<"mutation", FunctionVisibility>;
+
+/** Fields to patch onto a document: what `migrateOne` may return. */
+export type MigrationPatch<DataModel extends GenericDataModel, Table extends TableNamesInDataModel<DataModel>> = Partial<
+  WithoutSystemFields<DocumentByName<DataModel, Table>>
+>;
+
+/** One migration, as given to `migrations.define`. */
+export interface MigrationDefinition<DataModel extends GenericDataModel, Table extends TableNamesInDataModel<DataModel>> {
+  /** The table to walk through. */
+  table: Table;
+  /**
+   * Migrates one document. Return a partial document to patch it, or write through `ctx.db`
+   * yourself and return nothing. Runs inside the batch's transaction: with `onError: "fail"`
+   * a throw rolls back the whole batch; with "skip", writes made before the throw are kept.
+   */
+  migrateOne: (
+    ctx: GenericMutationCtx<DataModel>,
+    doc: DocumentByName<DataModel, Table>,
+  ) => Promise<MigrationPatch<DataModel, Table> | void> | MigrationPatch<DataModel, Table> | void;
+  /**
+   * Restricts the walk to an index range, e.g. `(q) => q.withIndex("by_role", (q) => q.eq("role", undefined))`.
+   * Default: the whole table in `_creationTime` order. Keep it stable: the saved cursor belongs to it.
+   */
+  customRange?: (
+    query: QueryInitializer<NamedTableInfo<DataModel, Table>>,
+  ) => OrderedQuery<NamedTableInfo<DataModel, Table>>;
+  /** Documents per batch (one transaction each). Default: the Migrations' `defaultBatchSize` (100). */
+  batchSize?: number;
+  /** What a throwing migrateOne does: "fail" (default) the batch, or "skip" the document (counted, id recorded). */
+  onError?: "fail" | "skip";
+  /** Retries of a failed batch. Default: the Migrations' `retry`, else 5 attempts from 250 ms. */
+  retry?: Partial<RetryPolicy>;
+  /**
+   * How many documents the range holds, read when the migration starts, for progress and ETA.
+   * Counting means reading: return a counter you keep, or count a small table (see docs).
+   */
+  estimateTotal?: (ctx: { db: GenericDatabaseReader<DataModel> }) => Promise<number>;
+}
+
+/**
+ * A definition for any one of the app's tables: a union discriminated by `table`, so `migrateOne`
+ * is typed for that table (and a returned literal like `{ role: "member" }` keeps its type).
+ */
+export type AnyMigrationDefinition<DataModel extends GenericDataModel> = {
+  [Table in TableNamesInDataModel<DataModel>]: MigrationDefinition<DataModel, Table>;
+}[TableNamesInDataModel<DataModel>];
+
+/** Options for `new Migrations(component, options)`. */
+export interface MigrationsOptions<DataModel extends GenericDataModel> {
+  /**
+   * The builder for batch mutations, if your app wraps `internalMutation` (triggers, custom
+   * functions). Default: convex's `internalMutationGeneric`.
+   */
+  internalMutation?: MutationBuilder<DataModel, "internal">;
+  /** Documents per batch when a migration does not say. Default 100. */
+  defaultBatchSize?: number;
+  /** Retry policy for failed batches when a migration does not say. */
+  retry?: Partial<RetryPolicy>;
+  /** How many changed documents a dry run shows before/after. Default 10. */
+  dryRunSamples?: number;
+}
+
+/** What `dryRun` reports: one batch processed and rolled back. */
+export interface DryRunReport {
+  name: string;
+  table: string;
+  /** The cursor the batch started from (the migration's saved cursor, or the beginning). */
+  cursor: string | null;
+  batchSize: number;
+  /** Documents in the batch. */
+  documents: number;
+  /** Documents migrateOne changed (compared before/after). */
+  changed: number;
+  /** Up to `dryRunSamples` changed documents; `after` is null if migrateOne deleted it. */
+  samples: { _id: string; before: Record<string, unknown>; after: Record<string, unknown> | null }[];
+  /** Documents whose migrateOne threw. */
+  errors: { docId: string; message: string }[];
+  /** True if this batch reached the end of the range. */
+  isDone: boolean;
+}
+
+/** Arguments of the batch mutation `define` creates (the component and the client send them). */
+export type BatchArgs = {
+  describe?: boolean;
+  dryRun?: boolean;
+  name?: string;
+  generation?: number;
+  cursor?: string | null;
+  batchSize?: number;
+};

@@ -1,0 +1,245 @@
+/**
+ * The migration state machine's moves, shared by the public functions and the driver: launching a
+ * run (and queueing its successors), scheduling the next step, failing, adapting the batch size.
+ */
+import type { Doc } from "../_generated/dataModel.js";
+import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import { internal } from "../_generated/api.js";
+import {
+  MAX_BATCH_SIZE,
+  type MigrationError,
+  type MigrationSpec,
+  type MigrationStatus,
+} from "../../shared/migrations.js";
+import { normalizeRetryPolicy } from "../../shared/backoff.js";
+
+export type Migration = Doc<"migrations">;
+
+/** The watchdog looks at a running migration's driver this often. */
+export const WATCHDOG_MS = 5 * 60_000;
+/** After this many committed batches without a limit split, growth may reach batchSize again. */
+export const CEILING_MEMORY_BATCHES = 20;
+
+export async function byName(ctx: QueryCtx, name: string): Promise<Migration | null> {
+  return await ctx.db
+    .query("migrations")
+    .withIndex("by_name", (q) => q.eq("name", name))
+    .unique();
+}
+
+/** Throws an Error naming the field and the fix if the client sent a bad spec. */
+export function validateSpec(spec: MigrationSpec): void {
+  if (spec.name.length === 0) throw new Error("migrations: a migration's `name` must be non-empty.");
+  const b = spec.batchSize;
+  if (!Number.isInteger(b) || b < 1 || b > MAX_BATCH_SIZE) {
+    throw new Error(
+      `migration "${spec.name}": \`batchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${b}.`,
+    );
+  }
+  normalizeRetryPolicy(spec.retry, `migration "${spec.name}" retry`);
+}
+
+/**
+ * Starts the first migration of `specs` that is not done, and queues the rest behind it.
+ * Done ones are skipped (re-running is a no-op); one that is already running or paused keeps
+ * its own driver and adopts the rest as successors if it has none. Returns the started name.
+ */
+export async function startSeries(ctx: MutationCtx, specs: MigrationSpec[]): Promise<string | null> {
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i];
+    const rest = specs.slice(i + 1);
+    const existing = await byName(ctx, spec.name);
+    if (existing?.state === "done") continue;
+    if (existing?.state === "running") {
+      await ensureDriver(ctx, existing);
+      if (existing.next.length === 0 && rest.length > 0) await adoptSuccessors(ctx, existing, rest);
+      return spec.name;
+    }
+    await launch(ctx, spec, existing, rest);
+    return spec.name;
+  }
+  return null;
+}
+
+/** Makes `spec` running from its saved cursor (a fresh one starts at the beginning). */
+async function launch(
+  ctx: MutationCtx,
+  spec: MigrationSpec,
+  existing: Migration | null,
+  rest: MigrationSpec[],
+): Promise<void> {
+  const now = Date.now();
+  const config = {
+    fnHandle: spec.fnHandle,
+    table: spec.table,
+    batchSize: spec.batchSize,
+    retry: spec.retry,
+    total: spec.total ?? existing?.total,
+  };
+  let m: Migration;
+  if (!existing) {
+    const id = await ctx.db.insert("migrations", {
+      name: spec.name,
+      state: "running",
+      ...config,
+      cursor: null,
+      processed: 0,
+      batches: 0,
+      skipped: 0,
+      skippedIds: [],
+      currentBatchSize: spec.batchSize,
+      batchesSinceSplit: 0,
+      splits: 0,
+      attempts: 0,
+      startedAt: now,
+      runStartedAt: now,
+      processedAtRunStart: 0,
+      generation: 1,
+      next: rest,
+    });
+    m = (await ctx.db.get(id))!;
+  } else {
+    const patch = {
+      ...config,
+      state: "running" as const,
+      currentBatchSize: Math.min(existing.currentBatchSize, spec.batchSize),
+      attempts: 0,
+      lastError: undefined,
+      startedAt: existing.startedAt ?? now,
+      endedAt: undefined,
+      runStartedAt: now,
+      processedAtRunStart: existing.processed,
+      generation: existing.generation + 1,
+      next: rest,
+      waitingOn: undefined,
+    };
+    await ctx.db.patch(existing._id, patch);
+    m = { ...existing, ...patch };
+  }
+  await scheduleStep(ctx, m, 0);
+  await ctx.scheduler.runAfter(WATCHDOG_MS, internal.migrations.driver.watchdog, {
+    name: m.name,
+    generation: m.generation,
+  });
+  await markPending(ctx, rest, spec.name);
+}
+
+/** A running migration picks up successors (runSerially called while it was already running). */
+async function adoptSuccessors(ctx: MutationCtx, m: Migration, rest: MigrationSpec[]): Promise<void> {
+  await ctx.db.patch(m._id, { next: rest });
+  await markPending(ctx, rest, m.name);
+}
+
+/** Shows queued successors as "pending" (done, running and paused ones are left alone). */
+async function markPending(ctx: MutationCtx, specs: MigrationSpec[], behind: string): Promise<void> {
+  for (const spec of specs) {
+    const m = await byName(ctx, spec.name);
+    if (!m) {
+      await ctx.db.insert("migrations", {
+        name: spec.name,
+        state: "pending",
+        fnHandle: spec.fnHandle,
+        table: spec.table,
+        batchSize: spec.batchSize,
+        retry: spec.retry,
+        total: spec.total,
+        cursor: null,
+        processed: 0,
+        batches: 0,
+        skipped: 0,
+        skippedIds: [],
+        currentBatchSize: spec.batchSize,
+        batchesSinceSplit: 0,
+        splits: 0,
+        attempts: 0,
+        processedAtRunStart: 0,
+        generation: 0,
+        next: [],
+        waitingOn: behind,
+      });
+    } else if (m.state === "failed" || m.state === "canceled" || m.state === "pending") {
+      await ctx.db.patch(m._id, { state: "pending", waitingOn: behind, endedAt: undefined });
+    }
+  }
+}
+
+/** Schedules the driver step for the batch at `m.cursor` and records it for the watchdog. */
+export async function scheduleStep(ctx: MutationCtx, m: Migration, delayMs: number): Promise<void> {
+  const driverId = await ctx.scheduler.runAfter(delayMs, internal.migrations.driver.step, {
+    name: m.name,
+    generation: m.generation,
+    fnHandle: m.fnHandle,
+    cursor: m.cursor,
+    batchSize: m.currentBatchSize,
+  });
+  await ctx.db.patch(m._id, { driverId });
+}
+
+/**
+ * Revives a running migration whose driver died (a scheduled action is at-most-once: a crash or
+ * a deploy mid-step can lose it). A live chain always has a pending or in-progress step recorded.
+ */
+export async function ensureDriver(ctx: MutationCtx, m: Migration): Promise<boolean> {
+  const step = m.driverId ? await ctx.db.system.get(m.driverId) : null;
+  const kind = step?.state.kind;
+  if (kind === "pending" || kind === "inProgress") return false;
+  const revived = { ...m, generation: m.generation + 1 };
+  await ctx.db.patch(m._id, { generation: revived.generation });
+  await scheduleStep(ctx, revived, 0);
+  await ctx.scheduler.runAfter(WATCHDOG_MS, internal.migrations.driver.watchdog, {
+    name: m.name,
+    generation: revived.generation,
+  });
+  return true;
+}
+
+/** Ends a migration as failed; queued successors stay pending behind it (resume continues). */
+export async function fail(ctx: MutationCtx, m: Migration, error: MigrationError): Promise<void> {
+  await ctx.db.patch(m._id, { state: "failed", lastError: error, endedAt: Date.now() });
+}
+
+/**
+ * The next batch size after a committed batch of `used` documents: double toward the configured
+ * size, but after a limit split only halfway to the size that failed (a bisection), until that
+ * ceiling is forgotten after CEILING_MEMORY_BATCHES batches.
+ */
+export function grownBatchSize(m: Migration, used: number): { size: number; ceiling: number | undefined } {
+  const ceiling = m.batchesSinceSplit + 1 >= CEILING_MEMORY_BATCHES ? undefined : m.sizeCeiling;
+  const target =
+    ceiling === undefined ? used * 2 : Math.min(ceiling - 1, Math.floor((used + ceiling) / 2));
+  return { size: Math.max(1, Math.min(m.batchSize, Math.max(used, target))), ceiling };
+}
+
+/** The status view of a migration document. */
+export function toStatus(m: Migration, now: number): MigrationStatus {
+  const done = m.state === "done";
+  const total = done ? m.processed : m.total;
+  const progress = done ? 1 : total ? Math.min(0.999, m.processed / total) : undefined;
+  let etaMs: number | undefined;
+  if (m.state === "running" && total !== undefined && m.runStartedAt !== undefined) {
+    const rate = (m.processed - m.processedAtRunStart) / Math.max(1, now - m.runStartedAt);
+    if (rate > 0) etaMs = Math.max(0, Math.round((total - m.processed) / rate));
+  }
+  return {
+    name: m.name,
+    table: m.table,
+    state: m.state,
+    processed: m.processed,
+    batches: m.batches,
+    cursor: m.cursor,
+    batchSize: m.batchSize,
+    currentBatchSize: m.currentBatchSize,
+    splits: m.splits,
+    attempts: m.attempts,
+    skipped: m.skipped,
+    skippedIds: m.skippedIds,
+    lastError: m.lastError,
+    startedAt: m.startedAt,
+    endedAt: m.endedAt,
+    total,
+    progress,
+    etaMs,
+    next: m.next.map((s) => s.name),
+    waitingOn: m.waitingOn,
+  };
+}

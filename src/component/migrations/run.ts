@@ -1,0 +1,141 @@
+/**
+ * Starting and steering migrations: the public mutations the client (or
+ * `npx convex run --component jobs ...`) calls. Each touches only the named migrations' documents.
+ */
+import { v } from "convex/values";
+import { mutation, type MutationCtx } from "../_generated/server.js";
+import { vMigrationSpec, vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
+import { byName, ensureDriver, startSeries, toStatus, validateSpec, type Migration } from "./model.js";
+
+/**
+ * Runs `specs` in order: the first that is not done starts (from its saved cursor), the rest
+ * wait behind it as "pending". Done ones are skipped unless `reset`, which starts them over from
+ * the beginning with zeroed counts. Calling it for a migration that is already running does not
+ * start a second copy. Returns the statuses of all `specs`.
+ */
+export const start = mutation({
+  args: { specs: v.array(vMigrationSpec), reset: v.optional(v.boolean()) },
+  returns: v.array(vMigrationStatus),
+  handler: async (ctx, { specs, reset }) => {
+    if (specs.length === 0) throw new Error("migrations start: `specs` is empty; pass at least one migration.");
+    const names = new Set<string>();
+    for (const spec of specs) {
+      validateSpec(spec);
+      if (names.has(spec.name)) {
+        throw new Error(`migrations start: "${spec.name}" is listed twice; list each migration once.`);
+      }
+      names.add(spec.name);
+    }
+    if (reset) {
+      for (const spec of specs) {
+        const m = await byName(ctx, spec.name);
+        if (m) await resetCounts(ctx, m);
+      }
+    }
+    await startSeries(ctx, specs);
+    return await statuses(ctx, specs.map((s) => s.name));
+  },
+});
+
+/** Forgets progress so the next run starts at the beginning; stops any running copy. */
+async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void> {
+  await ctx.db.patch(m._id, {
+    state: "pending",
+    cursor: null,
+    processed: 0,
+    batches: 0,
+    skipped: 0,
+    skippedIds: [],
+    currentBatchSize: m.batchSize,
+    sizeCeiling: undefined,
+    lastGoodSize: undefined,
+    batchesSinceSplit: 0,
+    splits: 0,
+    attempts: 0,
+    lastError: undefined,
+    startedAt: undefined,
+    endedAt: undefined,
+    runStartedAt: undefined,
+    processedAtRunStart: 0,
+    generation: m.generation + 1,
+    next: [],
+    waitingOn: undefined,
+  });
+}
+
+/**
+ * Stops a migration for good: a batch in flight is rolled back, queued successors are canceled
+ * too. Its cursor is kept: running it again continues where it stopped (use reset to start over).
+ * Returns the status, or null if there is no such migration. No-op when already finished.
+ */
+export const cancel = mutation({
+  args: { name: v.string() },
+  returns: v.union(vMigrationStatus, v.null()),
+  handler: async (ctx, { name }) => {
+    const m = await byName(ctx, name);
+    if (!m) return null;
+    if (m.state === "running" || m.state === "paused" || m.state === "pending") {
+      await ctx.db.patch(m._id, {
+        state: "canceled",
+        generation: m.generation + 1,
+        endedAt: Date.now(),
+        next: [],
+        waitingOn: undefined,
+      });
+      for (const spec of m.next) {
+        const successor = await byName(ctx, spec.name);
+        if (successor?.state === "pending" && successor.waitingOn === name) {
+          await ctx.db.patch(successor._id, { state: "canceled", waitingOn: undefined, endedAt: Date.now() });
+        }
+      }
+    }
+    return toStatus((await ctx.db.get(m._id))!, Date.now());
+  },
+});
+
+/**
+ * Pauses a running migration after its current batch (a batch in flight is rolled back and
+ * redone on resume). No-op unless running. Returns the status, or null if there is no such one.
+ */
+export const pause = mutation({
+  args: { name: v.string() },
+  returns: v.union(vMigrationStatus, v.null()),
+  handler: async (ctx, { name }) => {
+    const m = await byName(ctx, name);
+    if (!m) return null;
+    if (m.state === "running") {
+      await ctx.db.patch(m._id, { state: "paused", generation: m.generation + 1 });
+    }
+    return toStatus((await ctx.db.get(m._id))!, Date.now());
+  },
+});
+
+/**
+ * Continues a paused, failed, canceled or pending migration from its saved cursor, with the
+ * function and options it was started with (its successors stay queued behind it). A running one
+ * gets its driver revived if it died. No-op when done. Returns the status, or null.
+ */
+export const resume = mutation({
+  args: { name: v.string() },
+  returns: v.union(vMigrationStatus, v.null()),
+  handler: async (ctx, { name }) => {
+    const m = await byName(ctx, name);
+    if (!m) return null;
+    if (m.state === "running") await ensureDriver(ctx, m);
+    else if (m.state !== "done") {
+      const spec = { name, fnHandle: m.fnHandle, table: m.table, batchSize: m.batchSize, retry: m.retry, total: m.total };
+      await startSeries(ctx, [spec, ...m.next]);
+    }
+    return toStatus((await ctx.db.get(m._id))!, Date.now());
+  },
+});
+
+async function statuses(ctx: MutationCtx, names: string[]): Promise<MigrationStatus[]> {
+  const now = Date.now();
+  const out: MigrationStatus[] = [];
+  for (const name of names) {
+    const m = await byName(ctx, name);
+    if (m) out.push(toStatus(m, now));
+  }
+  return out;
+}
