@@ -11,6 +11,14 @@ export default defineSchema({
     error: v.optional(v.string()),
     jobId: v.optional(v.string()),
   }).index("by_batch", ["batch"]),
+  /** Weather reports fetched by a flaky action through the retrier (convex/weather.ts). */
+  weather: defineTable({
+    city: v.string(),
+    status: v.union(v.literal("fetching"), v.literal("done"), v.literal("failed"), v.literal("canceled")),
+    tempC: v.optional(v.number()),
+    error: v.optional(v.string()),
+    runId: v.optional(v.string()),
+  }).index("by_city", ["city"]),
   /** Used by the migrations example (convex/migrations.ts): `role` was added after launch. */
   users: defineTable({
     name: v.string(),
