@@ -3,6 +3,7 @@
  * @module
  */
 export * from "./pool/index.js";
+export * from "./retries/index.js";
 export * from "./migrations/index.js";
 export {
   vJobResult,
