@@ -11,7 +11,10 @@ import type { Id } from "../_generated/dataModel.js";
 import { kickIfWaiting, runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 
+/** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
+/** Pending jobs looked at per transaction while looking for those to cancel. */
+const SCAN_LIMIT = 1000;
 
 /** Cancels one job. Returns false when it had already finished. */
 export const cancel = mutation({
@@ -82,28 +85,40 @@ export const cancelAll = mutation({
 
 /** One batch of cancelAll's pending jobs; reschedules itself until none are left. */
 export const cancelPendingBatch = internalMutation({
-  args: { pool: v.id("pools"), before: v.number() },
+  args: { pool: v.id("pools"), before: v.number(), fromReadyAt: v.optional(v.number()) },
   returns: v.null(),
-  handler: async (ctx, { pool: poolId, before }) => {
+  handler: async (ctx, { pool: poolId, before, fromReadyAt }) => {
     const pool = await ctx.db.get(poolId);
     if (!pool) return null;
-    const jobs = await pendingCreatedBefore(ctx, poolId, before);
-    for (const job of jobs) await cancelJob(ctx, { ...job }, pool);
-    if (jobs.length === CANCEL_BATCH) {
-      await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, { pool: poolId, before });
+    const { jobs, scanned, lastReadyAt } = await pendingCreatedBefore(ctx, poolId, before, fromReadyAt ?? 0);
+    for (const job of jobs) await cancelJob(ctx, job, pool);
+    if (jobs.length === CANCEL_BATCH || scanned === SCAN_LIMIT) {
+      await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, {
+        pool: poolId,
+        before,
+        fromReadyAt: lastReadyAt,
+      });
     }
     return null;
   },
 });
 
-async function pendingCreatedBefore(ctx: MutationCtx, pool: Id<"pools">, before: number) {
-  const found: Job[] = [];
+/**
+ * Pending jobs created at or before `before`, in readyAt order from `fromReadyAt`. Jobs enqueued
+ * later are interleaved with them (delayed jobs), so the scan is bounded separately.
+ */
+async function pendingCreatedBefore(ctx: MutationCtx, pool: Id<"pools">, before: number, fromReadyAt: number) {
+  const jobs: Job[] = [];
+  let scanned = 0;
+  let lastReadyAt = fromReadyAt;
   const q = ctx.db
     .query("jobs")
-    .withIndex("by_pool_state_ready", (q) => q.eq("pool", pool).eq("state", "pending"));
+    .withIndex("by_pool_state_ready", (q) => q.eq("pool", pool).eq("state", "pending").gte("readyAt", fromReadyAt));
   for await (const job of q) {
-    if (job._creationTime <= before) found.push(job);
-    if (found.length >= CANCEL_BATCH) break;
+    scanned++;
+    lastReadyAt = job.readyAt;
+    if (job._creationTime <= before) jobs.push(job);
+    if (jobs.length >= CANCEL_BATCH || scanned >= SCAN_LIMIT) break;
   }
-  return found;
+  return { jobs, scanned, lastReadyAt };
 }

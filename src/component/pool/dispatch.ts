@@ -25,8 +25,8 @@ export const WATCHDOG_MS = 30_000;
 const SUSPECT_AFTER_MS = 1_000;
 /** Expired jobs deleted per dispatch run. */
 const CLEANUP_BATCH = 100;
-/** Tallies folded per run. */
-const TALLY_BATCH = 200;
+/** Tallies folded per run; a full batch means more are waiting, so the dispatcher comes back. */
+const TALLY_BATCH = 500;
 /** Follow-ups with no progress before the dispatcher waits for kicks instead of polling. */
 const MAX_IDLE_FOLLOW_UPS = 3;
 /** Pending jobs skipped (cancelAll in progress) per run, at most. */
@@ -48,13 +48,13 @@ export const dispatch = internalMutation({
     const now = Date.now();
     const counts = { ...state.counts };
     await consumeKicks(ctx, pool._id);
-    await foldTallies(ctx, pool._id, counts);
+    const moreTallies = await foldTallies(ctx, pool._id, counts);
     const { stillRunning, settled } = await settleRunning(ctx, pool, state.running, counts, now);
     const started = await startReady(ctx, pool, stillRunning, counts, now);
     const running = [...stillRunning, ...started];
     await cleanupExpired(ctx, pool._id, now);
     const progress = settled + started.length > 0;
-    await decideNextWake(ctx, pool, state, running, counts, progress, now);
+    await decideNextWake(ctx, pool, state, running, counts, progress || moreTallies, now, moreTallies);
     return null;
   },
 });
@@ -74,6 +74,7 @@ async function foldTallies(ctx: MutationCtx, pool: Id<"pools">, counts: State["c
     counts.canceled += t.canceled;
     await ctx.db.delete(t._id);
   }
+  return tallies.length === TALLY_BATCH;
 }
 
 /**
@@ -175,6 +176,7 @@ async function decideNextWake(
   counts: State["counts"],
   progress: boolean,
   now: number,
+  moreToFold: boolean,
 ) {
   const shortJobsInFlight = running.some((r) => r.kind !== "action");
   const idleFollowUps = progress ? 0 : state.idleFollowUps + 1;
@@ -187,9 +189,9 @@ async function decideNextWake(
     });
   }
   const saturated = running.length >= pool.maxParallelism;
-  const readyNow = !saturated && (await hasReadyPending(ctx, pool, now));
+  const readyNow = moreToFold || (!saturated && (await hasReadyPending(ctx, pool, now)));
   if (readyNow && !followUp) {
-    // Skipped jobs (cancelAll) or the per-run limit left work: come back at once.
+    // Skipped jobs (cancelAll), the per-run limit or unfolded tallies left work: come back at once.
     await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
   }
   const timerAt = await nextTimer(ctx, pool, running, saturated, now);

@@ -33,6 +33,9 @@ export const vJobStatus = v.union(
 );
 export type JobStatus = Infer<typeof vJobStatus>;
 
+/** Unfolded tallies `stats` adds in; beyond this, `pending` lags until the dispatcher catches up. */
+const STATS_TALLY_LIMIT = 2000;
+
 async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | null> {
   const job = await ctx.db.get(jobId);
   if (!job) return null;
@@ -72,7 +75,8 @@ export const statusBatch = query({
 /**
  * Counts for one pool: pending (delayed and retrying included), running, and the totals of jobs
  * that succeeded, failed or were canceled since the pool was created. Reads two documents plus
- * the tallies not yet folded in (the dispatcher folds them on every run).
+ * the tallies not yet folded in (the dispatcher folds up to 500 per run and comes back for
+ * more), at most STATS_TALLY_LIMIT of them, so the read stays bounded under any enqueue rate.
  */
 export const stats = query({
   args: { pool: v.string() },
@@ -89,7 +93,11 @@ export const stats = query({
       .withIndex("by_pool", (q) => q.eq("pool", pool._id))
       .unique();
     const counts = { ...(state?.counts ?? empty) };
-    for await (const t of ctx.db.query("tallies").withIndex("by_pool", (q) => q.eq("pool", pool._id))) {
+    const tallies = await ctx.db
+      .query("tallies")
+      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
+      .take(STATS_TALLY_LIMIT);
+    for (const t of tallies) {
       counts.pending += t.pending;
       counts.canceled += t.canceled;
     }
