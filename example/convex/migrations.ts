@@ -5,7 +5,7 @@
  *   npx convex run migrations:status --watch
  */
 import { v } from "convex/values";
-import { Migrations } from "convex-jobs";
+import { Migrations, NonRetryableError } from "convex-jobs";
 import { components } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
 import { internalMutation, internalQuery } from "./_generated/server";
@@ -24,13 +24,16 @@ export const setDefaultRole = migrations.define({
 
 /**
  * Every user gets 100 welcome credits. Not idempotent: it relies on each user being migrated
- * exactly once. A user with no email is a data error: the migration stops on it (onError "fail").
+ * exactly once. A user with no email is a data error: the batch fails (retried with backoff, in
+ * case someone fixes it meanwhile), then the migration fails naming the user. A frozen account
+ * (negative credits) stops the migration at once: no retry can help.
  */
 export const grantWelcomeCredits = migrations.define({
   table: "users",
   batchSize: 500,
   migrateOne: async (_ctx, user) => {
     if (user.email === "") throw new Error(`user "${user.name}" has no email`);
+    if ((user.credits ?? 0) < 0) throw new NonRetryableError(`account of "${user.name}" is frozen`);
     return { credits: (user.credits ?? 0) + 100 };
   },
 });

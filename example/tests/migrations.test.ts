@@ -4,8 +4,9 @@
  * transaction limits enforced, with faults injected.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import type { Doc } from "../convex/_generated/dataModel";
+import { Migrations } from "convex-jobs";
+import { components, internal } from "../convex/_generated/api";
+import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { setup } from "./setup";
 
 type T = ReturnType<typeof setup>;
@@ -188,6 +189,28 @@ describe("migrations", () => {
     expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 1000, attempts: 0 });
     expect((await one(t, CREDITS)).lastError).toBeUndefined();
     expect(creditsHistogram(await users(t))).toEqual({ "100": 1000 });
+  });
+
+  test("a NonRetryableError from migrateOne fails the migration at once", async () => {
+    const t = setup({ transactionLimits: true });
+    await seed(t, 1000);
+    const frozen = (await users(t))[612];
+    await t.run((ctx) => ctx.db.patch(frozen._id, { credits: -5 }));
+    await run(t, { fn: CREDITS });
+    await finish(t);
+    const s = await one(t, CREDITS);
+    expect(s).toMatchObject({ state: "failed", processed: 500, attempts: 1, lastError: { kind: "migrateOne", docId: frozen._id } });
+    expect(s.lastError!.message).toContain('account of "user612" is frozen');
+  });
+
+  test("migrateOne is typed by its table", () => {
+    const m = new Migrations<DataModel>(components.jobs);
+    // @ts-expect-error "memer" is not a role
+    m.define({ table: "users", migrateOne: () => ({ role: "memer" }) });
+    // @ts-expect-error users have no `value` (counters do)
+    m.define({ table: "users", migrateOne: (_ctx, user) => ({ value: user.credits }) });
+    expect(() => m.define({ table: "users", migrateOne: () => {}, batchSize: 0 })).toThrow(/`batchSize` must be an integer from 1/);
+    expect(() => m.define({ table: "users", migrateOne: () => {}, onError: "ignore" as never })).toThrow(/`onError` must be "fail" or "skip"/);
   });
 
   test('onError "skip": bad documents are counted and their ids recorded', async () => {

@@ -99,7 +99,7 @@ export type MigrationStatus = Infer<typeof vMigrationStatus>;
  * pause or a cancel got there first): its writes are rolled back and nothing is recorded.
  */
 export type BatchErrorData =
-  | { kind: "migrateOne"; message: string; docId: string }
+  | { kind: "migrateOne"; message: string; docId: string; nonRetryable?: boolean }
   | { kind: "limit"; message: string; docId?: string }
   | { kind: "stale"; message: string }
   | { kind: "dryRun"; report: unknown };

@@ -6,6 +6,7 @@
 import type { GenericDataModel, GenericMutationCtx, TableNamesInDataModel } from "convex/server";
 import { ConvexError, v } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
+import { toJobError } from "../../shared/errors.js";
 import { BATCH_ERROR_MARKER, isLimitError } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import type { BatchArgs, DryRunReport, MigrationDefinition } from "./types.js";
@@ -117,7 +118,7 @@ async function migrateDoc<DM extends GenericDataModel, T extends TableNamesInDat
     }
     return null;
   } catch (e) {
-    const message = messageOf(e);
+    const { message, nonRetryable } = toJobError(e);
     if (isLimitError(message)) {
       throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "limit", message, docId: doc._id });
     }
@@ -127,6 +128,8 @@ async function migrateDoc<DM extends GenericDataModel, T extends TableNamesInDat
       kind: "migrateOne",
       message: `migrateOne threw on ${def.table} document ${doc._id}: ${message}`,
       docId: doc._id,
+      // NonRetryableError: the driver fails the migration at once instead of retrying.
+      ...(nonRetryable ? { nonRetryable: true } : {}),
     });
   }
 }
@@ -155,7 +158,7 @@ async function dryRun<DM extends GenericDataModel, T extends TableNamesInDataMod
         await ctx.db.patch(before._id, patch as any);
       }
     } catch (e) {
-      const message = messageOf(e);
+      const { message } = toJobError(e);
       if (isLimitError(message)) throw e;
       report.errors.push({ docId: before._id, message });
       continue;
@@ -166,11 +169,6 @@ async function dryRun<DM extends GenericDataModel, T extends TableNamesInDataMod
     if (report.samples.length < def.dryRunSamples) report.samples.push({ _id: before._id, before, after });
   }
   throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "dryRun", report } as any);
-}
-
-function messageOf(e: unknown): string {
-  if (e instanceof ConvexError) return typeof e.data === "string" ? e.data : (e.data?.message ?? e.message);
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** JSON with object keys sorted, so a patch that only reorders fields does not count as a change. */

@@ -16,6 +16,8 @@ const vFailure = v.object({
   kind: v.union(v.literal("migrateOne"), v.literal("limit"), v.literal("error")),
   message: v.string(),
   docId: v.optional(v.string()),
+  /** migrateOne threw a NonRetryableError: fail now. */
+  nonRetryable: v.optional(v.boolean()),
 });
 
 /** Runs one batch of a migration through the app's batch mutation. */
@@ -46,7 +48,9 @@ export const step = internalAction({
 function classify(e: unknown): "stale" | typeof vFailure.type {
   const data = batchErrorData(e);
   if (data?.kind === "stale") return "stale";
-  if (data?.kind === "migrateOne") return { kind: "migrateOne", message: data.message, docId: data.docId };
+  if (data?.kind === "migrateOne") {
+    return { kind: "migrateOne", message: data.message, docId: data.docId, ...(data.nonRetryable ? { nonRetryable: true } : {}) };
+  }
   if (data?.kind === "limit") return { kind: "limit", message: data.message, docId: data.docId };
   const message =
     e instanceof ConvexError && typeof e.data === "string" ? e.data : e instanceof Error ? e.message : String(e);
@@ -56,7 +60,8 @@ function classify(e: unknown): "stale" | typeof vFailure.type {
 /**
  * A batch failed and committed nothing. A transaction-limit failure splits the batch (halves its
  * size) and retries at once; any other failure is retried with backoff, up to the retry policy's
- * maxAttempts, then the migration fails with the error (and the failing document's id).
+ * maxAttempts (a NonRetryableError from migrateOne: no retry), then the migration fails with the
+ * error and the failing document's id.
  */
 export const recordFailure = internalMutation({
   args: {
@@ -70,7 +75,8 @@ export const recordFailure = internalMutation({
   handler: async (ctx, { name, generation, cursor, batchSize, failure }) => {
     const m = await byName(ctx, name);
     if (!m || m.state !== "running" || m.generation !== generation || m.cursor !== cursor) return null;
-    const error = { ...failure, at: Date.now() };
+    const { nonRetryable, ...reason } = failure;
+    const error = { ...reason, at: Date.now() };
     if (failure.kind === "limit") {
       if (batchSize <= 1) {
         const message = `${failure.message} (a single document's migration exceeds a Convex transaction limit)`;
@@ -92,7 +98,7 @@ export const recordFailure = internalMutation({
     }
     const attempts = m.attempts + 1;
     const policy = normalizeRetryPolicy(m.retry, `migration "${name}" retry`);
-    if (attempts >= policy.maxAttempts) {
+    if (attempts >= policy.maxAttempts || nonRetryable) {
       await ctx.db.patch(m._id, { attempts });
       await fail(ctx, m, error);
       return null;
