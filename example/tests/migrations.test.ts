@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { Migrations } from "convex-jobs";
+import * as driver from "../../src/component/migrations/driver";
 import { components, internal } from "../convex/_generated/api";
 import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { setup } from "./setup";
@@ -143,6 +144,30 @@ describe("migrations", () => {
     await finish(t);
     expect(creditsHistogram(await users(t))).toEqual({ "100": 4000 });
     expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 4000, batches: 8 });
+  });
+
+  test("a driver step that dies (a deploy mid-action) is revived by the watchdog", async () => {
+    const t = setup({ transactionLimits: true });
+    await seed(t, 2000);
+    await run(t, { fn: CREDITS });
+    await steps(t, 1);
+    // The next step action dies before it reports anything: scheduled actions are at-most-once.
+    const step = driver.step as unknown as { _handler: (...a: unknown[]) => unknown };
+    const real = step._handler;
+    step._handler = async () => {
+      step._handler = real;
+      throw new Error("simulated: the action was killed by a deploy");
+    };
+    try {
+      await steps(t, 1);
+    } finally {
+      step._handler = real;
+    }
+    expect(await one(t, CREDITS)).toMatchObject({ state: "running", processed: 500, batches: 1 });
+    await steps(t, 1); // nothing left to run but the watchdog, 5 minutes later: it revives the driver
+    await finish(t);
+    expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 2000, batches: 4 });
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 2000 });
   });
 
   test("a throwing migrateOne fails the migration after retries, naming the document; resume after a fix", async () => {
