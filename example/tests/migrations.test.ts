@@ -5,61 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { Migrations } from "convex-jobs";
-import * as driver from "../../src/component/migrations/driver";
 import { components, internal } from "../convex/_generated/api";
-import type { DataModel, Doc } from "../convex/_generated/dataModel";
+import type { DataModel } from "../convex/_generated/dataModel";
 import { setup } from "./setup";
-
-type T = ReturnType<typeof setup>;
-type Status = Awaited<ReturnType<typeof status>>[number];
-
-const CREDITS = "migrations:grantWelcomeCredits";
-const ROLE = "migrations:setDefaultRole";
-const EMAILS = "migrations:normalizeEmails";
+import { CREDITS, EMAILS, ROLE, creditsHistogram, finish, one, run, seed, status, steps, users, type Status } from "./migrationHelpers";
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
-
-async function seed(t: T, count: number, opts: { migratedEvery?: number; badEvery?: number; bioChars?: number; chunk?: number } = {}) {
-  const { chunk = 5000, ...rest } = opts;
-  for (let done = 0; done < count; done += chunk) {
-    await t.mutation(internal.migrations.seedUsers, { count: Math.min(chunk, count - done), ...rest });
-  }
-}
-
-/** All users, read in pages (a table of big documents does not fit one transaction's read limit). */
-async function users(t: T): Promise<Doc<"users">[]> {
-  const all: Doc<"users">[] = [];
-  let cursor: string | null = null;
-  for (;;) {
-    const page = await t.run((ctx) => ctx.db.query("users").paginate({ cursor, numItems: 100 }));
-    all.push(...page.page);
-    if (page.isDone) return all;
-    cursor = page.continueCursor;
-  }
-}
-const status = (t: T, fns?: string[]) => t.query(internal.migrations.status, { fns });
-const one = async (t: T, fn: string): Promise<Status> => (await status(t, [fn]))[0];
-const run = (t: T, args: { fn?: string; fns?: string[]; reset?: boolean; dryRun?: boolean }) =>
-  t.mutation(internal.migrations.run, args);
-
-/** Runs every scheduled function until none is left (backoff timers included). */
-const finish = (t: T) => t.finishAllScheduledFunctions(vi.runAllTimers, 10_000);
-
-/** Lets exactly the next timer fire and its function finish: one driver step = one batch. */
-async function steps(t: T, n: number) {
-  for (let i = 0; i < n; i++) {
-    vi.advanceTimersToNextTimer();
-    await t.finishInProgressScheduledFunctions();
-  }
-}
-
-/** Every user's credits: exactly-once means every migrated user has exactly 100. */
-function creditsHistogram(all: Doc<"users">[]) {
-  const h: Record<string, number> = {};
-  for (const u of all) h[String(u.credits ?? 0)] = (h[String(u.credits ?? 0)] ?? 0) + 1;
-  return h;
-}
 
 describe("migrations", () => {
   test("setDefaultRole over 3,000 users: batches of 100, status, re-run is a no-op, reset runs again", async () => {
@@ -144,30 +96,6 @@ describe("migrations", () => {
     await finish(t);
     expect(creditsHistogram(await users(t))).toEqual({ "100": 4000 });
     expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 4000, batches: 8 });
-  });
-
-  test("a driver step that dies (a deploy mid-action) is revived by the watchdog", async () => {
-    const t = setup({ transactionLimits: true });
-    await seed(t, 2000);
-    await run(t, { fn: CREDITS });
-    await steps(t, 1);
-    // The next step action dies before it reports anything: scheduled actions are at-most-once.
-    const step = driver.step as unknown as { _handler: (...a: unknown[]) => unknown };
-    const real = step._handler;
-    step._handler = async () => {
-      step._handler = real;
-      throw new Error("simulated: the action was killed by a deploy");
-    };
-    try {
-      await steps(t, 1);
-    } finally {
-      step._handler = real;
-    }
-    expect(await one(t, CREDITS)).toMatchObject({ state: "running", processed: 500, batches: 1 });
-    await steps(t, 1); // nothing left to run but the watchdog, 5 minutes later: it revives the driver
-    await finish(t);
-    expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 2000, batches: 4 });
-    expect(creditsHistogram(await users(t))).toEqual({ "100": 2000 });
   });
 
   test("a throwing migrateOne fails the migration after retries, naming the document; resume after a fix", async () => {
