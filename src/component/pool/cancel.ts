@@ -10,6 +10,7 @@ import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
 import { kickIfWaiting, runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
+import { wakeBy } from "./enqueue.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
@@ -28,13 +29,17 @@ export const cancel = mutation({
   },
 });
 
-export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool): Promise<boolean> {
+/**
+ * Cancels one job (see the module comment). A canceled pending job is counted through a tally:
+ * one per call here, or one per batch when `tally` is false and the caller sums them.
+ */
+export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = true): Promise<boolean> {
   if (isFinal(job.state) || job.cancelRequested) return false;
   const now = Date.now();
   const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs };
   if (job.state === "pending") {
     const done = await transition(ctx, job, "canceled", final);
-    await ctx.db.insert("tallies", { pool: pool._id, pending: -1, canceled: 1 });
+    if (tally) await tallyCanceled(ctx, pool, 1);
     await runOnComplete(ctx, done, pool);
     return true;
   }
@@ -91,7 +96,9 @@ export const cancelPendingBatch = internalMutation({
     const pool = await ctx.db.get(poolId);
     if (!pool) return null;
     const { jobs, scanned, lastReadyAt } = await pendingCreatedBefore(ctx, poolId, before, fromReadyAt ?? 0);
-    for (const job of jobs) await cancelJob(ctx, job, pool);
+    let canceled = 0;
+    for (const job of jobs) if (await cancelJob(ctx, job, pool, false)) canceled++;
+    await tallyCanceled(ctx, pool, canceled);
     if (jobs.length === CANCEL_BATCH || scanned === SCAN_LIMIT) {
       await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, {
         pool: poolId,
@@ -102,6 +109,16 @@ export const cancelPendingBatch = internalMutation({
     return null;
   },
 });
+
+/**
+ * Records canceled pending jobs for the counts, and makes sure a dispatch folds them in soon
+ * (and sees the freed queue) even if the pool is otherwise asleep until a later timer.
+ */
+async function tallyCanceled(ctx: MutationCtx, pool: Pool, n: number) {
+  if (n === 0) return;
+  await ctx.db.insert("tallies", { pool: pool._id, pending: -n, canceled: n });
+  await wakeBy(ctx, pool, Date.now());
+}
 
 /**
  * Pending jobs created at or before `before`, in readyAt order from `fromReadyAt`. Jobs enqueued

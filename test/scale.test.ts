@@ -1,0 +1,38 @@
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { internal } from "./app/_generated/api.js";
+import { live, resetLive } from "./app/fns.js";
+import { pool, setup } from "./setup.js";
+import { install, type Clock } from "./clock.js";
+
+let clock: Clock;
+beforeEach(() => {
+  clock = install();
+  resetLive();
+});
+afterEach(() => clock.uninstall());
+
+// More queued jobs than one transaction may read (32,000): any transaction that scanned the
+// queue would fail under `transactionLimits: true`.
+test("a queue longer than the read limit: dispatch, stats and cancelAll stay bounded", async () => {
+  const t = setup({ transactionLimits: true });
+  const p = pool({ maxParallelism: 10 });
+  const later = Date.now() + 3600_000;
+  for (let i = 0; i < 33; i++) {
+    await t.run((ctx) =>
+      p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 1000 }, (_, j) => ({ key: `d${i}-${j}` })), {
+        runAt: later,
+      }),
+    );
+  }
+  await t.run((ctx) =>
+    p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 50 }, (_, j) => ({ key: `now${j}` }))),
+  );
+  await clock.advance(1000);
+  expect(live.started).toHaveLength(50);
+  expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 33_000, running: 0, succeeded: 50 });
+  await t.run((ctx) => p.cancelAll(ctx));
+  await clock.advance(60_000);
+  expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, canceled: 33_000 });
+  await clock.advance(3600_000);
+  expect(live.started).toHaveLength(50);
+}, 300_000);
