@@ -25,6 +25,7 @@ function codegen(functionsDir, keep) {
 
 codegen("src/component", ["src/component/_generated/component.ts"]);
 codegen("example/convex", []);
+codegen("bench/convex", []); // the benchmark's own app (bench/run.ts)
 addComponents("example/convex/_generated/api.ts", { jobs: "jobs" });
 console.log("codegen: done");
 

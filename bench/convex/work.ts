@@ -1,0 +1,71 @@
+/**
+ * The bench app: the job functions the benchmark runs and the app mutations that enqueue them,
+ * through the `Workpool` client exactly as an app would (batches of up to 1,000 per call).
+ *
+ * The app is never deployed: bench/run.ts registers the component in convex-test itself, so there
+ * is no convex.config.ts here, and `components` is typed by hand below (what codegen would emit).
+ */
+import { componentsGeneric } from "convex/server";
+import { v } from "convex/values";
+import type { ComponentApi } from "../../src/component/_generated/component.js";
+import { Workpool } from "../../src/client/index.js";
+import { internal } from "./_generated/api.js";
+import { internalAction, internalMutation, mutation, query } from "./_generated/server.js";
+
+const components = componentsGeneric() as unknown as { jobs: ComponentApi<"jobs"> };
+
+/** One pool per cap the workloads use; a real app also declares its pools at module level. */
+const pools = {
+  serial: new Workpool(components.jobs, { name: "serial", maxParallelism: 1 }),
+  p10: new Workpool(components.jobs, { name: "p10", maxParallelism: 10 }),
+  p50: new Workpool(components.jobs, { name: "p50", maxParallelism: 50 }),
+};
+const vPoolName = v.union(v.literal("serial"), v.literal("p10"), v.literal("p50"));
+
+/** The mutation job: writes one document. */
+export const writeRow = internalMutation({
+  args: { n: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { n }) => {
+    await ctx.db.insert("rows", { n });
+    return null;
+  },
+});
+
+/** The action job: sleeps `ms` (simulated) milliseconds. */
+export const sleep = internalAction({
+  args: { ms: v.number() },
+  returns: v.null(),
+  handler: async (_ctx, { ms }) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return null;
+  },
+});
+
+/** Enqueues `count` writeRow jobs numbered from `from`, in one transaction. */
+export const enqueueWrites = mutation({
+  args: { pool: vPoolName, from: v.number(), count: v.number() },
+  returns: v.number(),
+  handler: async (ctx, { pool, from, count }): Promise<number> => {
+    const args = Array.from({ length: count }, (_, i) => ({ n: from + i }));
+    const ids: string[] = await pools[pool].enqueueMutationBatch(ctx, internal.work.writeRow, args);
+    return ids.length;
+  },
+});
+
+/** Enqueues `count` sleep jobs of `ms` each, in one transaction. */
+export const enqueueSleeps = mutation({
+  args: { pool: vPoolName, count: v.number(), ms: v.number() },
+  returns: v.number(),
+  handler: async (ctx, { pool, count, ms }): Promise<number> => {
+    const args = Array.from({ length: count }, () => ({ ms }));
+    const ids: string[] = await pools[pool].enqueueActionBatch(ctx, internal.work.sleep, args);
+    return ids.length;
+  },
+});
+
+/** A pool's counts; the benchmark polls it (uncounted) to know when a workload is done. */
+export const stats = query({
+  args: { pool: vPoolName },
+  handler: (ctx, { pool }) => pools[pool].stats(ctx),
+});
