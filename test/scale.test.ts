@@ -11,15 +11,17 @@ beforeEach(() => {
 });
 afterEach(() => clock.uninstall());
 
-// More queued jobs than one transaction may read (32,000): any transaction that scanned the
-// queue would fail under `transactionLimits: true`.
+// More queued jobs than one transaction may read: any transaction that scanned the queue would
+// fail. Convex's limit is 32,000 documents; convex-test's queries get slower as tables grow, so
+// the limit is lowered to 2,000 here and the queue is 3,300 jobs: the same argument, 10x faster.
+// (`npm run bench` runs 20,000 jobs under the real limits.)
 test("a queue longer than the read limit: dispatch, stats and cancelAll stay bounded", async () => {
-  const t = setup({ transactionLimits: true });
+  const t = setup({ transactionLimits: { documentsRead: 2000 } });
   const p = pool({ maxParallelism: 10 });
   const later = Date.now() + 3600_000;
   for (let i = 0; i < 33; i++) {
     await t.run((ctx) =>
-      p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 1000 }, (_, j) => ({ key: `d${i}-${j}` })), {
+      p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 100 }, (_, j) => ({ key: `d${i}-${j}` })), {
         runAt: later,
       }),
     );
@@ -29,10 +31,10 @@ test("a queue longer than the read limit: dispatch, stats and cancelAll stay bou
   );
   await clock.advance(1000);
   expect(live.started).toHaveLength(50);
-  expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 33_000, running: 0, succeeded: 50 });
+  expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 3_300, running: 0, succeeded: 50 });
   await t.run((ctx) => p.cancelAll(ctx));
   await clock.advance(60_000);
-  expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, canceled: 33_000 });
+  expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, canceled: 3_300 });
   await clock.advance(3600_000);
   expect(live.started).toHaveLength(50);
 }, 300_000);

@@ -11,7 +11,8 @@ export const modules = import.meta.glob("./app/**/*.ts");
 // progress, and a first-time module import (real I/O) would look like "nothing to do".
 await Promise.all([...Object.values(modules), ...Object.values(import.meta.glob("../src/component/**/*.ts"))].map((load) => load()));
 
-export function setup(opts: { transactionLimits?: boolean } = {}) {
+/** `transactionLimits`: true for Convex's limits, or an object to lower some of them. */
+export function setup(opts: { transactionLimits?: boolean | Record<string, number> } = {}) {
   const t = convexTest({ schema, modules, transactionLimits: opts.transactionLimits ?? false });
   register(t);
   return t;
