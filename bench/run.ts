@@ -183,6 +183,9 @@ async function runExtras(): Promise<{ json: Record<string, unknown>; targets: Ta
     json[extra.key] = out;
     const t = (out as { targets?: TargetResult[] } | undefined)?.targets;
     if (Array.isArray(t)) targets.push(...t);
+    for (const [k, value] of Object.entries((out ?? {}) as Record<string, unknown>)) {
+      if (k !== "targets") console.log(`  ${k}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`);
+    }
   }
   return { json, targets };
 }
