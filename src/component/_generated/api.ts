@@ -28,6 +28,7 @@ import type * as pool_retention from "../pool/retention.js";
 import type * as pool_state from "../pool/state.js";
 import type * as pool_status from "../pool/status.js";
 import type * as pool_tables from "../pool/tables.js";
+import type * as pool_wake from "../pool/wake.js";
 import type * as pool_worker from "../pool/worker.js";
 import type * as retries_decide from "../retries/decide.js";
 
@@ -46,6 +47,7 @@ const fullApi: ApiFromModules<{
   "pool/state": typeof pool_state;
   "pool/status": typeof pool_status;
   "pool/tables": typeof pool_tables;
+  "pool/wake": typeof pool_wake;
   "pool/worker": typeof pool_worker;
   "retries/decide": typeof retries_decide;
 }> = anyApi as any;

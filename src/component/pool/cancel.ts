@@ -51,7 +51,7 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
   if (!run || run.state.kind !== "inProgress") {
     const done = await transition(ctx, job, "canceled", { ...final, workerId: undefined });
     await runOnComplete(ctx, done, pool);
-    await kickIfWaiting(ctx, pool._id); // its slot is free now
+    await kickIfWaiting(ctx, pool); // its slot is free now
     return true;
   }
   await ctx.db.patch(job._id, { cancelRequested: true });

@@ -104,9 +104,9 @@ export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Pro
  * Wakes the dispatcher if it is waiting on running jobs. At most one kick document exists per
  * wait; a completion that finds one knows a dispatch is already on its way.
  */
-export async function kickIfWaiting(ctx: MutationCtx, poolId: Id<"pools">): Promise<void> {
-  const pool = await ctx.db.get(poolId);
-  if (!pool?.kickOnComplete) return;
+export async function kickIfWaiting(ctx: MutationCtx, pool: Pool): Promise<void> {
+  if (!pool.kickOnComplete) return;
+  const poolId = pool._id;
   const existing = await ctx.db.query("kicks").withIndex("by_pool", (q) => q.eq("pool", poolId)).first();
   if (existing) return;
   await ctx.db.insert("kicks", { pool: poolId });

@@ -31,7 +31,7 @@ export const runMutationJob = internalMutation({
       outcome = { kind: "failed", error: toJobError(e) };
     }
     await finish(ctx, job, pool, outcome);
-    await kickIfWaiting(ctx, pool._id);
+    await kickIfWaiting(ctx, pool);
     return null;
   },
 });
@@ -69,7 +69,7 @@ export const complete = internalMutation({
     if (!job || job.state !== "running" || job.attempt !== attempt) return null;
     const pool = (await ctx.db.get(job.pool))!;
     await finish(ctx, job, pool, outcome);
-    await kickIfWaiting(ctx, pool._id);
+    await kickIfWaiting(ctx, pool);
     return null;
   },
 });
