@@ -105,6 +105,9 @@ export const cancelPendingBatch = internalMutation({
         before,
         fromReadyAt: lastReadyAt,
       });
+    } else if (pool.canceledBefore === before) {
+      // Done: the dispatcher no longer needs to look past canceled jobs.
+      await ctx.db.patch(poolId, { canceledBefore: undefined });
     }
     return null;
   },

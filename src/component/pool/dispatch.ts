@@ -25,7 +25,7 @@ const SUSPECT_AFTER_MS = 1_000;
 const CLEANUP_BATCH = 100;
 /** Tallies folded per run; a full batch means more are waiting, so the dispatcher comes back. */
 const TALLY_BATCH = 500;
-/** Pending jobs skipped (cancelAll in progress) per run, at most. */
+/** Extra pending jobs read per run while a cancelAll is still canceling (they are skipped). */
 const SKIP_LIMIT = 200;
 
 type State = Doc<"dispatchState">;
@@ -127,28 +127,24 @@ async function settleRunning(
 
 /**
  * Starts the oldest ready jobs into free slots: marks each running and schedules its worker.
- * `moreReady`: ready jobs were left waiting although a slot may free up (or skipped ones remain).
+ * `moreReady`: slots are still free and startable jobs may lie past what this run read.
  */
 async function startReady(ctx: MutationCtx, pool: Pool, running: Running[], counts: State["counts"], now: number) {
   const free = pool.maxParallelism - running.length;
   const started: Running[] = [];
   if (free <= 0) return { started, moreReady: false };
+  // Read exactly what can start. While a cancelAll is finishing off its jobs, read up to
+  // SKIP_LIMIT more: those are skipped, never started.
   const cutoff = pool.canceledBefore ?? -1;
-  let skipped = 0;
-  let moreReady = false;
-  const ready = ctx.db
+  const limit = free + (pool.canceledBefore === undefined ? 0 : SKIP_LIMIT);
+  const candidates = await ctx.db
     .query("jobs")
-    .withIndex("by_pool_state_ready", (q) => q.eq("pool", pool._id).eq("state", "pending").lte("readyAt", now));
-  for await (const job of ready) {
-    if (started.length >= free) break; // one look past the last slot: more are waiting
-    if (job._creationTime <= cutoff) {
-      // cancelAll is finishing these off; don't start them, and don't read without bound.
-      if (++skipped >= SKIP_LIMIT) {
-        moreReady = true;
-        break;
-      }
-      continue;
-    }
+    .withIndex("by_pool_state_ready", (q) => q.eq("pool", pool._id).eq("state", "pending").lte("readyAt", now))
+    .take(limit);
+  const startable = candidates.filter((job) => job._creationTime > cutoff).slice(0, free);
+  // Slots left free after a full read: the read was mostly skipped jobs, and more may follow.
+  const moreReady = candidates.length === limit && startable.length < free;
+  for (const job of startable) {
     const attempt = job.attempt + 1;
     const workerId =
       job.kind === "action"
@@ -169,19 +165,20 @@ async function startReady(ctx: MutationCtx, pool: Pool, running: Running[], coun
 
 /**
  * Deletes a batch of finished jobs whose retention ended. Returns when the next one expires
- * (now, if a full batch was deleted and more are due), or null if none are left.
+ * (now, if more are due than one batch), or null if no finished job is left. Usually one read.
  */
 async function cleanupExpired(ctx: MutationCtx, pool: Id<"pools">, now: number): Promise<number | null> {
-  const finished = await ctx.db
+  const byExpiry = () =>
+    ctx.db.query("jobs").withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0));
+  const first = await byExpiry().first();
+  if (!first || first.expiresAt! > now) return first?.expiresAt ?? null;
+  const expired = await ctx.db
     .query("jobs")
-    .withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0))
-    .take(CLEANUP_BATCH + 1);
-  let deleted = 0;
-  for (const job of finished) {
-    if (job.expiresAt! > now || deleted === CLEANUP_BATCH) return Math.max(job.expiresAt!, now);
-    await ctx.db.delete(job._id);
-    deleted++;
-  }
-  return null;
+    .withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0).lte("expiresAt", now))
+    .take(CLEANUP_BATCH);
+  for (const job of expired) await ctx.db.delete(job._id);
+  if (expired.length === CLEANUP_BATCH) return now;
+  const next = await byExpiry().first();
+  return next?.expiresAt ?? null;
 }
 
