@@ -23,6 +23,17 @@ export const WORKLOADS: Workload[] = [
   { name: "act-500-p10", kind: "action", jobs: 500, pool: "p10", maxParallelism: 10, durationMs: 1_000, transactionLimits: true },
   { name: "act-2k-p50", kind: "action", jobs: 2_000, pool: "p50", maxParallelism: 50, durationMs: 1_000, transactionLimits: true },
   { name: "mut-20k-p10", kind: "mutation", jobs: 20_000, pool: "p10", maxParallelism: 10, transactionLimits: true },
+  {
+    name: "retry-500-p10",
+    kind: "action",
+    jobs: 500,
+    pool: "retry10",
+    maxParallelism: 10,
+    durationMs: 1_000,
+    failFirst: 2,
+    backoffMs: [1_000, 2_000],
+    transactionLimits: true,
+  },
 ];
 
 /** One line of the targets table. `pass: null` when the workloads it needs did not run. */

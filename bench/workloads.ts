@@ -21,10 +21,14 @@ export interface Workload {
   name: string;
   kind: "mutation" | "action";
   jobs: number;
-  pool: "serial" | "p10" | "p50";
+  pool: "serial" | "p10" | "p50" | "retry10";
   maxParallelism: number;
   /** Action jobs: how long each sleeps (simulated ms). */
   durationMs?: number;
+  /** Action jobs: each fails this many attempts before succeeding (the pool retries them). */
+  failFirst?: number;
+  /** Retry workloads: the pool's backoff before attempts 2, 3, ... (for the ideal). */
+  backoffMs?: number[];
   transactionLimits: boolean;
 }
 
@@ -47,7 +51,11 @@ export interface WorkloadResult {
   transactionLimits: boolean;
   /** Simulated ms from the first enqueue to the last job finished. */
   makespanMs: number;
-  /** Action workloads: ceil(jobs / maxParallelism) x duration. */
+  /**
+   * Action workloads: ceil(attempts x jobs / maxParallelism) x duration, where attempts =
+   * failFirst + 1; or, if longer, one job's own chain of attempts and backoffs (a job waiting out
+   * a backoff holds no slot, so backoff only adds to the ideal when it cannot be overlapped).
+   */
   idealMs: number | null;
   /** makespan / ideal (action workloads). */
   ratioToIdeal: number | null;
@@ -83,7 +91,9 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
     for (let from = 0; from < w.jobs; from += ENQUEUE_BATCH) {
       const count = Math.min(ENQUEUE_BATCH, w.jobs - from);
       if (w.kind === "mutation") await t.mutation(api.work.enqueueWrites, { pool: w.pool, from, count });
-      else await t.mutation(api.work.enqueueSleeps, { pool: w.pool, count, ms: w.durationMs! });
+      else if (w.failFirst) {
+        await t.mutation(api.work.enqueueFlaky, { pool: w.pool, from, count, ms: w.durationMs!, failFirst: w.failFirst });
+      } else await t.mutation(api.work.enqueueSleeps, { pool: w.pool, count, ms: w.durationMs! });
     }
     const stats = () => observe(() => t.query(api.work.stats, { pool: w.pool }));
     const makespanMs = await clock.runUntil({
@@ -100,11 +110,18 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
   }
 }
 
+function idealActionMs(w: Workload): number {
+  const attempts = (w.failFirst ?? 0) + 1;
+  const throughput = Math.ceil((attempts * w.jobs) / w.maxParallelism) * w.durationMs!;
+  const chain = attempts * w.durationMs! + (w.backoffMs ?? []).slice(0, attempts - 1).reduce((a, b) => a + b, 0);
+  return Math.max(throughput, chain);
+}
+
 function measure(w: Workload, makespanMs: number, finalStats: WorkloadResult["finalStats"], wallMs: number): WorkloadResult {
   const tally = getTally();
   const totals = summarize(tally);
   const per = (x: number) => x / w.jobs;
-  const idealMs = w.kind === "action" ? Math.ceil(w.jobs / w.maxParallelism) * w.durationMs! : null;
+  const idealMs = w.kind === "action" ? idealActionMs(w) : null;
   const peaks = {} as WorkloadResult["peaks"];
   for (const k of Object.keys(LIMITS) as LimitKey[]) {
     peaks[k] = { ...tally.peaks[k], shareOfLimit: tally.peaks[k].value / LIMITS[k] };

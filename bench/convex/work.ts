@@ -19,8 +19,17 @@ const pools = {
   serial: new Workpool(components.jobs, { name: "serial", maxParallelism: 1 }),
   p10: new Workpool(components.jobs, { name: "p10", maxParallelism: 10 }),
   p50: new Workpool(components.jobs, { name: "p50", maxParallelism: 50 }),
+  /** Retries without jitter, so the benchmark is deterministic: 1 s, then 2 s. */
+  retry10: new Workpool(components.jobs, {
+    name: "retry10",
+    maxParallelism: 10,
+    retry: { maxAttempts: 5, initialBackoffMs: 1_000, base: 2, jitter: "none" },
+  }),
 };
-const vPoolName = v.union(v.literal("serial"), v.literal("p10"), v.literal("p50"));
+const vPoolName = v.union(v.literal("serial"), v.literal("p10"), v.literal("p50"), v.literal("retry10"));
+
+/** Attempts made per flaky job (by its number), in this process. */
+const attempts = new Map<number, number>();
 
 /** The mutation job: writes one document. */
 export const writeRow = internalMutation({
@@ -39,6 +48,30 @@ export const sleep = internalAction({
   handler: async (_ctx, { ms }) => {
     await new Promise((resolve) => setTimeout(resolve, ms));
     return null;
+  },
+});
+
+/** The flaky action job: sleeps `ms`, then fails its first `failFirst` attempts. */
+export const flakySleep = internalAction({
+  args: { n: v.number(), ms: v.number(), failFirst: v.number() },
+  returns: v.null(),
+  handler: async (_ctx, { n, ms, failFirst }) => {
+    const attempt = (attempts.get(n) ?? 0) + 1;
+    attempts.set(n, attempt);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (attempt <= failFirst) throw new Error(`job ${n}: attempt ${attempt} failed`);
+    return null;
+  },
+});
+
+/** Enqueues `count` flakySleep jobs numbered from `from`, each retried per the pool's policy. */
+export const enqueueFlaky = mutation({
+  args: { pool: vPoolName, from: v.number(), count: v.number(), ms: v.number(), failFirst: v.number() },
+  returns: v.number(),
+  handler: async (ctx, { pool, from, count, ms, failFirst }): Promise<number> => {
+    const args = Array.from({ length: count }, (_, i) => ({ n: from + i, ms, failFirst }));
+    const ids: string[] = await pools[pool].enqueueActionBatch(ctx, internal.work.flakySleep, args, { retry: true });
+    return ids.length;
   },
 });
 
