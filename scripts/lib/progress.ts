@@ -7,6 +7,8 @@ export interface ProgressOptions {
   everySimMs?: number;
   /** TTY: redraw at most once per this many real ms. Default 50. */
   everyRealMs?: number;
+  /** Non-TTY: print a blank line after each block (helps multi-line blocks). Default true. */
+  blankLine?: boolean;
 }
 
 export class ProgressBlock {
@@ -16,10 +18,12 @@ export class ProgressBlock {
   private lastReal = -Infinity;
   private readonly everySimMs: number;
   private readonly everyRealMs: number;
+  private readonly blankLine: boolean;
 
   constructor(opts: ProgressOptions = {}) {
     this.everySimMs = opts.everySimMs ?? 250;
     this.everyRealMs = opts.everyRealMs ?? 50;
+    this.blankLine = opts.blankLine ?? true;
   }
 
   /** Shows `lines` if it is time to (or always, with `force`). `simMs` is simulated time elapsed. */
@@ -37,7 +41,7 @@ export class ProgressBlock {
     if (!force && simMs - this.lastSim < this.everySimMs) return;
     this.lastSim = simMs;
     for (const line of lines) console.log(line);
-    console.log("");
+    if (this.blankLine) console.log("");
   }
 }
 
