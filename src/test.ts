@@ -9,6 +9,8 @@ import type { TestConvex } from "convex-test";
 import type { GenericSchema, SchemaDefinition } from "convex/server";
 import schema from "./component/schema.js";
 
+export { installClock, type Clock } from "./testing/clock.js";
+
 // Only vite (vitest) understands this glob: the build replaces it in dist/test.js with a static
 // map of the built modules (see tsup.config.ts), so the published helper needs no vite transform.
 const modules = import.meta.glob(["./component/**/*.ts", "!./component/**/*.test.ts"]);

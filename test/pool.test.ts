@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal, api } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { pool, setup } from "./setup.js";
-import { install, type Clock } from "./clock.js";
+import { installClock, type Clock } from "../src/test.js";
 import type { JobId } from "../src/client/index.js";
 
 let clock: Clock;
-beforeEach(() => {
-  clock = install();
+beforeEach(async () => {
+  clock = await installClock();
   resetLive();
 });
 afterEach(() => clock.uninstall());

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { api, components, internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { pool, setup } from "./setup.js";
-import { install, type Clock } from "./clock.js";
+import { installClock, type Clock } from "../src/test.js";
 import { ActionRetrier, backoffMs, normalizeRetryPolicy, DEFAULT_RETRY_POLICY } from "../src/client/index.js";
 
 let clock: Clock;
-beforeEach(() => {
-  clock = install();
+beforeEach(async () => {
+  clock = await installClock();
   resetLive();
 });
 afterEach(() => clock.uninstall());

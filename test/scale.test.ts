@@ -2,11 +2,11 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { pool, setup } from "./setup.js";
-import { install, type Clock } from "./clock.js";
+import { installClock, type Clock } from "../src/test.js";
 
 let clock: Clock;
-beforeEach(() => {
-  clock = install();
+beforeEach(async () => {
+  clock = await installClock();
   resetLive();
 });
 afterEach(() => clock.uninstall());

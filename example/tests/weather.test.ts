@@ -2,10 +2,12 @@ import { afterEach, beforeEach, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { flakiness } from "../convex/weather";
 import { setup } from "./setup";
-import { install, type Clock } from "../../test/clock";
+import { installClock, type Clock } from "convex-jobs/test";
 
 let clock: Clock;
-beforeEach(() => (clock = install()));
+beforeEach(async () => {
+  clock = await installClock();
+});
 afterEach(() => clock.uninstall());
 
 test("flaky weather API: retried with backoff until it answers; unknown cities stop at once", async () => {

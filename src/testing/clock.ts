@@ -1,13 +1,30 @@
 /**
  * A discrete-event clock for convex-test: fake setTimeout/Date, real setImmediate. In-flight work
  * settles on real event-loop turns; time only jumps to the next timer when nothing can progress,
- * so simulated time means something (unlike runAllTimers, which jumps to the last timer).
+ * so simulated time means something (unlike `vi.runAllTimers`, which jumps to the last timer,
+ * a day-later retention clean-up included).
+ *
+ * Needs `@sinonjs/fake-timers` (a dev dependency of your app); it is loaded on first use.
+ * Load your modules before driving the clock (a first-time import is real I/O, which the clock
+ * would mistake for "nothing to do"): `await Promise.all(Object.values(modules).map((m) => m()))`.
  */
-import FakeTimers from "@sinonjs/fake-timers";
+import type FakeTimersModule from "@sinonjs/fake-timers";
 
-export type Clock = ReturnType<typeof install>;
+/** The clock `installClock()` returns. */
+export type Clock = Awaited<ReturnType<typeof installClock>>;
 
-export function install(start = Date.UTC(2026, 0, 1)) {
+/**
+ * Fakes `setTimeout`, `clearTimeout` and `Date` (starting at `start`) until `uninstall()`.
+ * ```ts
+ * const clock = await installClock();
+ * await t.mutation(api.jobs.start, {});
+ * await clock.advance(5_000); // everything due in the next 5 s runs, in time order
+ * await clock.drain();        // until nothing is due within an hour
+ * clock.uninstall();
+ * ```
+ */
+export async function installClock(start = Date.UTC(2026, 0, 1)) {
+  const FakeTimers: typeof FakeTimersModule = (await import("@sinonjs/fake-timers")).default;
   const clock = FakeTimers.install({ now: start, toFake: ["setTimeout", "clearTimeout", "Date"] });
 
   /** Lets promises and convex-test's queued transactions run without moving time. */
@@ -52,5 +69,16 @@ export function install(start = Date.UTC(2026, 0, 1)) {
     throw new Error("drain: work still scheduled after maxSteps timers");
   }
 
-  return { clock, settle, advance, drain, nextTimerAt, uninstall: () => clock.uninstall() };
+  return {
+    /** The underlying fake-timers clock. */
+    clock,
+    settle,
+    advance,
+    drain,
+    nextTimerAt,
+    /** Simulated now. */
+    now: () => clock.now,
+    /** Restores the real timers. */
+    uninstall: () => clock.uninstall(),
+  };
 }
