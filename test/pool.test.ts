@@ -222,6 +222,20 @@ describe("Workpool", () => {
     expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ succeeded: 150, pending: 0, running: 0 });
   });
 
+  test("canceled pending jobs are cleaned up after retention too", async () => {
+    const t = setup();
+    const p = pool({ retentionMs: 60_000 });
+    const ids: JobId[] = await t.run((ctx) =>
+      p.enqueueMutationBatch(ctx, internal.fns.write, [{ key: "x" }, { key: "y" }], { runAfter: 3600_000 }),
+    );
+    await t.run((ctx) => p.cancel(ctx, ids[0]));
+    await advance(t, 1000);
+    expect(await t.run((ctx) => p.status(ctx, ids[0]))).toMatchObject({ state: "finished", result: { kind: "canceled" } });
+    await advance(t, 61_000);
+    expect(await t.run((ctx) => p.status(ctx, ids[0]))).toBeNull();
+    expect(await t.run((ctx) => p.status(ctx, ids[1]))).toMatchObject({ state: "pending" });
+  });
+
   test("maxParallelism changed in code takes effect on the next enqueue", async () => {
     const t = setup();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});

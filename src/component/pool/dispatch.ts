@@ -44,10 +44,13 @@ export const dispatch = internalMutation({
     const now = Date.now();
     const counts = { ...state.counts };
     await consumeKicks(ctx, pool._id);
+    const canceledBefore = counts.canceled;
     const moreTallies = await foldTallies(ctx, pool._id, counts);
-    const { stillRunning, settled } = await settleRunning(ctx, pool, state.running, counts, now);
+    const { stillRunning, settled, expiries } = await settleRunning(ctx, pool, state.running, counts, now);
     const { started, moreReady } = await startReady(ctx, pool, stillRunning, counts, now);
-    const nextExpiry = await cleanupExpired(ctx, pool._id, now);
+    // Pending jobs canceled since the last run expire no later than now + retention.
+    if (counts.canceled > canceledBefore) expiries.push(now + pool.retentionMs);
+    const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
       pool,
       state,
@@ -92,6 +95,7 @@ async function settleRunning(
   now: number,
 ) {
   const stillRunning: Running[] = [];
+  const expiries: number[] = [];
   let settled = 0;
   for (const r of running) {
     let job = await ctx.db.get(r.jobId);
@@ -117,12 +121,13 @@ async function settleRunning(
     settled++;
     counts.running--;
     if (!job) continue;
+    if (job.expiresAt !== undefined) expiries.push(job.expiresAt);
     if (job.state === "pending" || job.state === "running") counts.pending++;
     else if (job.state === "succeeded") counts.succeeded++;
     else if (job.state === "failed") counts.failed++;
     else if (job.state === "canceled") counts.canceled++;
   }
-  return { stillRunning, settled };
+  return { stillRunning, settled, expiries };
 }
 
 /**
@@ -161,6 +166,24 @@ async function startReady(ctx: MutationCtx, pool: Pool, running: Running[], coun
     counts.running++;
   }
   return { started, moreReady };
+}
+
+/**
+ * Retention. The dispatcher remembers when the next finished job expires (`known`, undefined if
+ * it does not know), lowered by the expiries of jobs it saw finish this run. Only when that time
+ * has come (or is unknown) does it look at the index and delete, so most runs read nothing here.
+ */
+async function expireFinished(
+  ctx: MutationCtx,
+  pool: Id<"pools">,
+  known: number | null | undefined,
+  newExpiries: number[],
+  now: number,
+): Promise<number | null> {
+  let next = known;
+  for (const e of newExpiries) next = next === undefined ? undefined : next === null ? e : Math.min(next, e);
+  if (next === undefined || (next !== null && next <= now)) return await cleanupExpired(ctx, pool, now);
+  return next;
 }
 
 /**

@@ -54,6 +54,8 @@ export const dispatchState = defineTable({
   timer: v.optional(v.object({ at: v.number(), id: v.id("_scheduled_functions") })),
   /** Consecutive follow-up runs that saw no progress; after a few we wait for kicks instead. */
   idleFollowUps: v.number(),
+  /** When the next finished job expires (null: none finished; unset: unknown, look it up). */
+  nextExpiryAt: v.optional(v.union(v.number(), v.null())),
 }).index("by_pool", ["pool"]);
 
 /** One document per job: its definition, its state and, once finished, its result. */

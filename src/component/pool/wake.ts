@@ -64,6 +64,7 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
     counts: { ...r.counts, running: running.length },
     timer,
     idleFollowUps: followUp ? idleFollowUps : 0,
+    nextExpiryAt: r.nextExpiry,
   });
 }
 
