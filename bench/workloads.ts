@@ -5,7 +5,7 @@
  */
 import { api } from "./convex/_generated/api.js";
 import { createApp } from "../scripts/lib/app.js";
-import { SimClock } from "../scripts/lib/clock.js";
+import { installSimClock, runUntil } from "../scripts/lib/clock.js";
 import { LIMITS, getTally, observe, resetTally, summarize, type LimitKey, type Peak } from "../scripts/lib/metrics.js";
 
 /** Jobs per enqueue call (one app mutation enqueues this many with enqueue*Batch). */
@@ -83,7 +83,7 @@ export interface WorkloadResult {
 /** Runs a workload in a fresh convex-test instance and returns its figures. */
 export async function runWorkload(w: Workload): Promise<WorkloadResult> {
   const wallStart = performance.now();
-  const clock = SimClock.install();
+  const clock = await installSimClock();
   try {
     const t = await createApp({ appDir: "bench/convex", transactionLimits: w.transactionLimits });
     resetTally();
@@ -96,7 +96,7 @@ export async function runWorkload(w: Workload): Promise<WorkloadResult> {
       } else await t.mutation(api.work.enqueueSleeps, { pool: w.pool, count, ms: w.durationMs! });
     }
     const stats = () => observe(() => t.query(api.work.stats, { pool: w.pool }));
-    const makespanMs = await clock.runUntil({
+    const makespanMs = await runUntil(clock, {
       done: async () => {
         const s = await stats();
         return s.succeeded + s.failed + s.canceled >= w.jobs;

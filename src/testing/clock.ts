@@ -13,8 +13,28 @@ import type FakeTimersModule from "@sinonjs/fake-timers";
 /** The clock `installClock()` returns. */
 export type Clock = Awaited<ReturnType<typeof installClock>>;
 
+/** Options for `installClock()`. */
+export interface ClockOptions {
+  /** Simulated start time, in ms since the Unix epoch. Default: 2026-01-01T00:00:00Z. */
+  start?: number;
+  /**
+   * A counter that changes whenever your code makes progress (e.g. incremented on entry into
+   * every function). With it, `settle()` waits until two real event-loop turns pass with no
+   * change, however long that takes, instead of a fixed number of turns: exact for long chains
+   * of work, and quick when there is none.
+   */
+  activity?: () => number;
+}
+
+/** Real event-loop turns `settle()` waits when there is no `activity` counter to watch. */
+const FIXED_TURNS = 40;
+
+/** One real event-loop turn (setImmediate is never faked). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * Fakes `setTimeout`, `clearTimeout` and `Date` (starting at `start`) until `uninstall()`.
+ * Fakes `setTimeout`, `clearTimeout` and `Date` until `uninstall()`. Pass the start time as a
+ * number or as `{ start }`.
  * ```ts
  * const clock = await installClock();
  * await t.mutation(api.jobs.start, {});
@@ -23,13 +43,26 @@ export type Clock = Awaited<ReturnType<typeof installClock>>;
  * clock.uninstall();
  * ```
  */
-export async function installClock(start = Date.UTC(2026, 0, 1)) {
+export async function installClock(options: number | ClockOptions = {}) {
+  const { start = Date.UTC(2026, 0, 1), activity } = typeof options === "number" ? { start: options } : options;
   const FakeTimers: typeof FakeTimersModule = (await import("@sinonjs/fake-timers")).default;
   const clock = FakeTimers.install({ now: start, toFake: ["setTimeout", "clearTimeout", "Date"] });
 
-  /** Lets promises and convex-test's queued transactions run without moving time. */
-  async function settle(turns = 40) {
-    for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+  /**
+   * Lets promises and convex-test's queued transactions run without moving time: until
+   * `activity()` stops changing if it was given, else for `turns` real event-loop turns.
+   */
+  async function settle(turns = FIXED_TURNS) {
+    if (!activity) {
+      for (let i = 0; i < turns; i++) await turn();
+      return;
+    }
+    let before: number;
+    do {
+      before = activity();
+      await turn();
+      await turn();
+    } while (activity() !== before);
   }
 
   /** When the earliest pending timer fires, or Infinity. */
@@ -41,15 +74,30 @@ export async function installClock(start = Date.UTC(2026, 0, 1)) {
     return next;
   }
 
+  /** Fires the earliest pending timer, moving time to it, without settling. False if none. */
+  function step(): boolean {
+    if (nextTimerAt() === Infinity) return false;
+    clock.next();
+    return true;
+  }
+
+  /**
+   * Fires, one at a time and settling before each check, every timer due by `limit()`
+   * (re-read after each, so a limit relative to now moves with time). Returns how many fired.
+   */
+  async function fireDue(limit: () => number, maxSteps = Infinity): Promise<number> {
+    for (let fired = 0; ; fired++) {
+      if (fired >= maxSteps) throw new Error("drain: work still scheduled after maxSteps timers");
+      await settle();
+      if (nextTimerAt() > limit()) return fired;
+      step();
+    }
+  }
+
   /** Moves time forward by `ms`, firing each timer at its own time and settling after each. */
   async function advance(ms: number) {
     const until = clock.now + ms;
-    for (;;) {
-      await settle();
-      const next = nextTimerAt();
-      if (next > until) break;
-      clock.tick(Math.max(0, next - clock.now));
-    }
+    await fireDue(() => until);
     clock.tick(until - clock.now);
     await settle();
   }
@@ -59,14 +107,17 @@ export async function installClock(start = Date.UTC(2026, 0, 1)) {
    * Returns the simulated time it took.
    */
   async function drain(horizonMs = 60 * 60_000, maxSteps = 1_000_000) {
-    const start = clock.now;
-    for (let step = 0; step < maxSteps; step++) {
-      await settle();
-      const next = nextTimerAt();
-      if (next > clock.now + horizonMs) return clock.now - start;
-      clock.tick(Math.max(0, next - clock.now));
-    }
-    throw new Error("drain: work still scheduled after maxSteps timers");
+    const from = clock.now;
+    await fireDue(() => clock.now + horizonMs, maxSteps);
+    return clock.now - from;
+  }
+
+  /**
+   * Fires every timer due by the absolute time `at`, settling after each, but leaves the clock
+   * at the last one fired (unlike `advance`). Returns how many fired.
+   */
+  function drainUntil(at: number): Promise<number> {
+    return fireDue(() => at);
   }
 
   return {
@@ -75,6 +126,8 @@ export async function installClock(start = Date.UTC(2026, 0, 1)) {
     settle,
     advance,
     drain,
+    drainUntil,
+    step,
     nextTimerAt,
     /** Simulated now. */
     now: () => clock.now,

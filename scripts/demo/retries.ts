@@ -1,0 +1,189 @@
+/** Demo section 2: retries through the ActionRetrier, and a webhook pool with retry rules. */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { JobStatus } from "../../src/client/pool/types.js";
+import { backoffMs, normalizeRetryPolicy } from "../../src/shared/backoff.js";
+import type { RetryPolicy } from "../../src/shared/validators.js";
+import { repoRoot } from "../lib/app.js";
+import { runUntil } from "../lib/clock.js";
+import { observe } from "../lib/metrics.js";
+import { api, secs, type Counts } from "./common.js";
+import type { Section } from "./index.js";
+
+/** What the retries section uses from example/convex/weather.ts (loaded at run time, see `api` in common.ts). */
+interface WeatherModule {
+  flakiness(city: string): number;
+  retrier: unknown;
+  webhookPool: { options: { retry?: Partial<RetryPolicy> } };
+}
+
+/** The example app's own module (the same instance convex-test runs: one module cache). */
+async function exampleModule<T>(file: string): Promise<T> {
+  return (await import(pathToFileURL(path.join(repoRoot, "example/convex", file)).href)) as T;
+}
+
+/** Each fails flakiness(city) times first (0 to 3: this list has each); Atlantis never answers. */
+const CITIES = ["Quito", "Tokyo", "Nairobi", "Reykjavik", "Lima", "Oslo", "Hanoi", "Atlantis"];
+/** Webhook URLs: each answers with the listed HTTP statuses in turn (the last one repeats). */
+const WEBHOOKS = ["https://x/200", "https://x/503,503,200", "https://x/429,200", "https://x/404", "https://x/500"];
+
+/** One city's run, as the section follows it. */
+interface CityRun {
+  city: string;
+  runId: string;
+  /** Failed attempts already printed. */
+  failuresShown: number;
+  status: JobStatus | null;
+  /** The attempt it should finish on, and how, from `flakiness`. */
+  expected: { ok: boolean; attempt: number };
+}
+
+export const retries: Section = {
+  title: "Retries: a flaky weather API through the ActionRetrier, and a webhook pool with retry rules",
+  async run({ t, clock }) {
+    const weather = await exampleModule<WeatherModule>("weather.ts");
+    // The retrier's policy, to show each delay's jitter range. `ActionRetrier` keeps its pool
+    // private; the demo reads it anyway so the bound comes from the example, not from here.
+    const retrierPool = (weather.retrier as { pool?: { options: { retry?: Partial<RetryPolicy> } } }).pool;
+    if (!retrierPool) throw new Error("retries demo: ActionRetrier no longer has a `pool`; update the demo.");
+    const policy = normalizeRetryPolicy(retrierPool.options.retry);
+    const width = Math.max(...CITIES.map((c) => c.length));
+
+    const start = clock.now();
+    const runs: CityRun[] = [];
+    for (const city of CITIES) {
+      const runId: string = await t.mutation(api.weather.fetchWeather, { city });
+      runs.push({ city, runId, failuresShown: 0, status: null, expected: expectedCity(city, weather.flakiness, policy.maxAttempts) });
+    }
+    console.log(
+      `  started ${CITIES.length} runs; retry n waits up to ${policy.initialBackoffMs} ms x ${policy.base}^(n-1) (${policy.jitter} jitter), ` +
+        `at most ${policy.maxAttempts} attempts\n`,
+    );
+
+    let attempts = 0;
+    const report = (r: CityRun, s: JobStatus) => {
+      const at = `  t=${secs(clock.now() - start).padStart(6)}  ${r.city.padEnd(width)}  `;
+      // Failures not printed yet (normally one; a skipped step could hide more: print them all).
+      // `attempt` counts attempts made while pending, and includes the current one otherwise.
+      const failed = s.state === "pending" ? s.attempt : s.attempt - 1;
+      for (let n = r.failuresShown + 1; n <= failed; n++) {
+        const cause = s.lastError?.message ?? "?";
+        if (s.state === "pending" && n === failed) {
+          const wait = s.readyAt - clock.now();
+          const cap = backoffMs(policy, n, () => 1);
+          if (wait < 0 || wait > cap) throw new Error(`${r.city}: retry ${secs(wait)} after attempt ${n} is outside [0, ${secs(cap)}].`);
+          console.log(`${at}attempt ${n} failed: ${cause} -> retry in ${secs(wait)} (jitter 0-${secs(cap)})`);
+        } else {
+          console.log(`${at}attempt ${n} failed: ${cause}`);
+        }
+      }
+      r.failuresShown = Math.max(r.failuresShown, failed);
+      if (s.state !== "finished") return;
+      attempts += s.attempt;
+      const res = s.result;
+      if (res.kind === "success") console.log(`${at}succeeded on attempt ${s.attempt}: ${res.returnValue.tempC}°C`);
+      else if (res.kind === "failed") {
+        const how = s.lastError?.nonRetryable ? "failed permanently" : "gave up";
+        console.log(`${at}${how} on attempt ${s.attempt}: ${res.error}`);
+      } else console.log(`${at}canceled on attempt ${s.attempt}`);
+    };
+
+    const elapsed = await runUntil(clock, {
+      onStep: async () => {
+        for (const r of runs) {
+          if (r.status?.state === "finished") continue;
+          const s: JobStatus | null = await observe(() => t.query(api.weather.runStatus, { runId: r.runId }));
+          if (!s) throw new Error(`${r.city}: run ${r.runId} has no status.`);
+          const changed = JSON.stringify(s) !== JSON.stringify(r.status);
+          r.status = s;
+          if (changed) report(r, s);
+        }
+      },
+      done: async () => runs.every((r) => r.status?.state === "finished"),
+      maxSimMs: 60_000,
+    });
+
+    // Check every outcome against the example's own flakiness, and the app's table against both.
+    const rows: { city: string; status: string; tempC?: number }[] = await observe(() => t.query(api.weather.reports, {}));
+    for (const r of runs) {
+      const s = r.status as Extract<JobStatus, { state: "finished" }>;
+      const ok = s.result.kind === "success";
+      if (ok !== r.expected.ok || s.attempt !== r.expected.attempt) {
+        throw new Error(
+          `${r.city}: expected ${r.expected.ok ? "success" : "failure"} on attempt ${r.expected.attempt} (flakiness ${weather.flakiness(r.city)}), ` +
+            `got ${s.result.kind} on attempt ${s.attempt}.`,
+        );
+      }
+      const row = rows.find((x) => x.city === r.city);
+      const want = ok ? "done" : "failed";
+      const tempOk = !ok || (s.result.kind === "success" && row?.tempC === s.result.returnValue.tempC);
+      if (row?.status !== want || !tempOk) throw new Error(`${r.city}: weather table has ${JSON.stringify(row)}, expected "${want}".`);
+    }
+    const ok = runs.filter((r) => r.expected.ok).length;
+    console.log(`
+  cities             ${ok} done, ${runs.length - ok} failed (as flakiness() predicts; onComplete recorded each in the weather table)
+  attempts           ${attempts} for ${runs.length} cities, simulated time ${secs(elapsed)}`);
+
+    // Webhooks: the pool's retry rules decide what is worth retrying.
+    const hookStart = clock.now();
+    const ids: string[] = await t.mutation(api.weather.deliverAll, { urls: WEBHOOKS });
+    const hookPolicy = normalizeRetryPolicy(weather.webhookPool.options.retry);
+    let statuses: (JobStatus | null)[] = [];
+    let stats: Counts = { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    const hookElapsed = await runUntil(clock, {
+      onStep: async () => {
+        // `runStatus` reads the job itself (the example's retrier query works for any job id).
+        statuses = await observe(() => Promise.all(ids.map((runId) => t.query(api.weather.runStatus, { runId }))));
+        stats = await observe(() => t.query(api.weather.webhookStats, {}));
+      },
+      // A job finishes before the dispatcher folds it into the pool's counts: wait for both.
+      done: async () => statuses.every((s) => s?.state === "finished") && stats.pending + stats.running === 0,
+      maxSimMs: 120_000,
+    });
+    console.log(`\n  webhooks (pool "webhooks": retry 429 and 5xx, up to ${hookPolicy.maxAttempts} attempts; 429 waits its Retry-After)`);
+    const urlWidth = Math.max(...WEBHOOKS.map((u) => u.length));
+    for (const [i, url] of WEBHOOKS.entries()) {
+      const s = statuses[i] as Extract<JobStatus, { state: "finished" }>;
+      const want = expectedWebhook(url, hookPolicy.maxAttempts);
+      const ok = s.result.kind === "success";
+      const outcome = ok ? "delivered" : `failed (${s.result.kind === "failed" ? s.result.error : s.result.kind})`;
+      const tries = `${s.attempt} attempt${s.attempt === 1 ? "" : "s"}`;
+      console.log(`    ${url.padEnd(urlWidth)}  ${outcome} after ${tries}, at t=${secs(s.finishedAt - hookStart)}`);
+      if (ok !== want.ok || s.attempt !== want.attempt) {
+        throw new Error(`${url}: expected ${want.ok ? "delivery" : "failure"} on attempt ${want.attempt}, got ${s.result.kind} on attempt ${s.attempt}.`);
+      }
+      if (s.finishedAt - hookStart < want.minWaitMs) {
+        throw new Error(`${url}: finished ${secs(s.finishedAt - hookStart)} after delivery started; its Retry-After asked for ${secs(want.minWaitMs)}.`);
+      }
+    }
+    const delivered = WEBHOOKS.filter((u) => expectedWebhook(u, hookPolicy.maxAttempts).ok).length;
+    if (stats.succeeded !== delivered || stats.failed !== WEBHOOKS.length - delivered) {
+      throw new Error(`webhook pool stats ${JSON.stringify(stats)} do not match the deliveries.`);
+    }
+    console.log(
+      `    pool stats: ${stats.succeeded} succeeded, ${stats.failed} failed, ${stats.pending} pending, ${stats.running} running` +
+        `; simulated time ${secs(hookElapsed)}`,
+    );
+  },
+};
+
+/** How a city's run must end: the API fails `flakiness(city)` times; Atlantis fails for good. */
+function expectedCity(city: string, flakiness: (city: string) => number, maxAttempts: number) {
+  if (city.startsWith("Atlantis")) return { ok: false, attempt: 1 };
+  const needed = flakiness(city) + 1;
+  return needed <= maxAttempts ? { ok: true, attempt: needed } : { ok: false, attempt: maxAttempts };
+}
+
+/** How a delivery must end under the example's rule: 429 and 5xx are retried, other 4xx are not. */
+function expectedWebhook(url: string, maxAttempts: number) {
+  const codes = url.split("/").pop()!.split(",").map(Number);
+  // A 429 throws RetryAfterError(2 s): the retry waits at least that long.
+  let minWaitMs = 0;
+  for (let n = 1; ; n++) {
+    const code = codes[Math.min(n, codes.length) - 1];
+    if (code < 400) return { ok: true, attempt: n, minWaitMs };
+    const retryable = code === 429 || (code >= 500 && code < 600);
+    if (!retryable || n >= maxAttempts) return { ok: false, attempt: n, minWaitMs };
+    if (code === 429) minWaitMs += 2_000;
+  }
+}
