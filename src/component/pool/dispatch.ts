@@ -3,7 +3,7 @@
  *   1. consumes kicks and folds tallies into the counts,
  *   2. settles running jobs that finished (or whose scheduled run died),
  *   3. starts ready pending jobs, oldest first, into free slots,
- *   4. cleans up a bounded batch of expired finished jobs,
+ *   4. cleans up a bounded batch of expired finished jobs, when one is due,
  *   5. decides how it will next wake (./wake.ts).
  * Every read is bounded by maxParallelism or a constant, never by the queue's length.
  */
@@ -46,10 +46,11 @@ export const dispatch = internalMutation({
     await consumeKicks(ctx, pool._id);
     const canceledBefore = counts.canceled;
     const moreTallies = await foldTallies(ctx, pool._id, counts);
+    // Pending jobs canceled since the last run (tallied) expire no later than now + retention.
+    const canceledPending = counts.canceled > canceledBefore;
     const { stillRunning, settled, expiries } = await settleRunning(ctx, pool, state.running, counts, now);
+    if (canceledPending) expiries.push(now + pool.retentionMs);
     const { started, moreReady } = await startReady(ctx, pool, stillRunning, counts, now);
-    // Pending jobs canceled since the last run expire no later than now + retention.
-    if (counts.canceled > canceledBefore) expiries.push(now + pool.retentionMs);
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
       pool,
