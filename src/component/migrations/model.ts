@@ -20,6 +20,22 @@ export const WATCHDOG_MS = 5 * 60_000;
 /** After this many committed batches without a limit split, growth may reach batchSize again. */
 export const CEILING_MEMORY_BATCHES = 20;
 
+/** A migration's progress before its first batch (new, or reset). */
+export function freshProgress(batchSize: number) {
+  return {
+    cursor: null,
+    processed: 0,
+    batches: 0,
+    skipped: 0,
+    skippedIds: [] as string[],
+    currentBatchSize: batchSize,
+    batchesSinceSplit: 0,
+    splits: 0,
+    attempts: 0,
+    processedAtRunStart: 0,
+  };
+}
+
 export async function byName(ctx: QueryCtx, name: string): Promise<Migration | null> {
   return await ctx.db
     .query("migrations")
@@ -82,18 +98,9 @@ async function launch(
       name: spec.name,
       state: "running",
       ...config,
-      cursor: null,
-      processed: 0,
-      batches: 0,
-      skipped: 0,
-      skippedIds: [],
-      currentBatchSize: spec.batchSize,
-      batchesSinceSplit: 0,
-      splits: 0,
-      attempts: 0,
+      ...freshProgress(spec.batchSize),
       startedAt: now,
       runStartedAt: now,
-      processedAtRunStart: 0,
       generation: 1,
       next: rest,
     });
@@ -143,16 +150,7 @@ async function markPending(ctx: MutationCtx, specs: MigrationSpec[], behind: str
         batchSize: spec.batchSize,
         retry: spec.retry,
         total: spec.total,
-        cursor: null,
-        processed: 0,
-        batches: 0,
-        skipped: 0,
-        skippedIds: [],
-        currentBatchSize: spec.batchSize,
-        batchesSinceSplit: 0,
-        splits: 0,
-        attempts: 0,
-        processedAtRunStart: 0,
+        ...freshProgress(spec.batchSize),
         generation: 0,
         next: [],
         waitingOn: behind,

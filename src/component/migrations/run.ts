@@ -5,7 +5,7 @@
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
 import { vMigrationSpec, vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
-import { byName, ensureDriver, startSeries, toStatus, validateSpec, type Migration } from "./model.js";
+import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateSpec, type Migration } from "./model.js";
 
 /**
  * Runs `specs` in order: the first that is not done starts (from its saved cursor), the rest
@@ -41,22 +41,13 @@ export const start = mutation({
 async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void> {
   await ctx.db.patch(m._id, {
     state: "pending",
-    cursor: null,
-    processed: 0,
-    batches: 0,
-    skipped: 0,
-    skippedIds: [],
-    currentBatchSize: m.batchSize,
+    ...freshProgress(m.batchSize),
     sizeCeiling: undefined,
     lastGoodSize: undefined,
-    batchesSinceSplit: 0,
-    splits: 0,
-    attempts: 0,
     lastError: undefined,
     startedAt: undefined,
     endedAt: undefined,
     runStartedAt: undefined,
-    processedAtRunStart: 0,
     generation: m.generation + 1,
     next: [],
     waitingOn: undefined,
