@@ -233,6 +233,7 @@ describe("ActionRetrier", () => {
   test("run, status, onComplete, cleanup", async () => {
     const t = setup();
     const retrier = new ActionRetrier(components.jobs, { initialBackoffMs: 250, base: 2, maxFailures: 4, jitter: "none" });
+    expect(retrier.policy).toEqual({ maxAttempts: 5, initialBackoffMs: 250, base: 2, maxBackoffMs: 300_000, jitter: "none" });
     const runId = await t.run((ctx) =>
       retrier.run(ctx, internal.fns.flaky, { key: "r", failures: 3 }, { onComplete: internal.fns.done, context: "weather" }),
     );

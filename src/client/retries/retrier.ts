@@ -5,7 +5,7 @@
  */
 import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import type { ComponentApi } from "../../component/_generated/component.js";
-import { DEFAULT_RETRY_POLICY } from "../../shared/backoff.js";
+import { DEFAULT_RETRY_POLICY, normalizeRetryPolicy } from "../../shared/backoff.js";
 import type { RetryRule } from "../../shared/retryRules.js";
 import type { LogLevel, RetryPolicy } from "../../shared/validators.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
@@ -46,6 +46,8 @@ export type RunOptions<C = unknown, R = unknown> = Pick<
 
 export class ActionRetrier {
   private readonly pool: Workpool;
+  /** The retry policy every run uses (defaults filled in), e.g. to show users the schedule. */
+  readonly policy: Required<RetryPolicy>;
 
   /**
    * @param component `components.jobs`
@@ -70,6 +72,7 @@ export class ActionRetrier {
       },
       retryIf: options.retryIf,
     });
+    this.policy = normalizeRetryPolicy(this.pool.options.retry, "ActionRetrier");
   }
 
   /** Starts running `fn(args)` with retries. Returns the run's id. */
