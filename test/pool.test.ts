@@ -43,6 +43,32 @@ describe("Workpool", () => {
     expect(stats).toEqual({ pending: 0, running: 0, succeeded: expected.ok, failed: expected.failed, canceled: 0 });
   });
 
+  test("named pools in one mount are independent queues, each with its own cap", async () => {
+    const t = setup();
+    const a = pool({ name: "a", maxParallelism: 1 });
+    const b = pool({ name: "b", maxParallelism: 4 });
+    await t.run(async (ctx) => {
+      await a.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 8 }, (_, i) => ({ key: `a-${i}`, ms: 300 })));
+      await b.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 20 }, (_, i) => ({ key: `b-${i}`, ms: 300 })));
+    });
+    await drain(t);
+    expect(live.peakBy.get("a")).toBe(1);
+    expect(live.peakBy.get("b")).toBe(4);
+    expect(await t.run((ctx) => a.stats(ctx))).toMatchObject({ succeeded: 8, pending: 0, running: 0 });
+    expect(await t.run((ctx) => b.stats(ctx))).toMatchObject({ succeeded: 20, pending: 0, running: 0 });
+  });
+
+  test("query jobs in a batch; statusBatch keeps the order", async () => {
+    const t = setup();
+    const p = pool();
+    await t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, [{ key: "1" }, { key: "2" }]));
+    await drain(t);
+    const ids = await t.run((ctx) => p.enqueueQueryBatch(ctx, internal.fns.read, [{ kind: "write" }, { kind: "none" }]));
+    await drain(t);
+    const statuses = await t.run((ctx) => p.statusBatch(ctx, ids));
+    expect(statuses.map((s) => (s?.state === "finished" && s.result.kind === "success" ? s.result.returnValue : s))).toEqual([2, 0]);
+  });
+
   test("jobs start in FIFO order, mutations back to back at maxParallelism 1", async () => {
     const t = setup();
     const p = pool({ maxParallelism: 1 });

@@ -6,12 +6,22 @@ import { v } from "convex/values";
 import { ConvexError } from "convex/values";
 import { internalAction, internalMutation, internalQuery, mutation, query } from "./_generated/server.js";
 
-export const live = { active: 0, peak: 0, started: [] as string[], runs: new Map<string, number>() };
+export const live = {
+  active: 0,
+  peak: 0,
+  started: [] as string[],
+  runs: new Map<string, number>(),
+  /** Concurrency per key prefix (the part before the first "-"). */
+  activeBy: new Map<string, number>(),
+  peakBy: new Map<string, number>(),
+};
 export function resetLive() {
   live.active = 0;
   live.peak = 0;
   live.started = [];
   live.runs.clear();
+  live.activeBy.clear();
+  live.peakBy.clear();
 }
 
 export const work = internalAction({
@@ -19,6 +29,9 @@ export const work = internalAction({
   handler: async (_ctx, { key, ms, fail, big }) => {
     live.active++;
     live.peak = Math.max(live.peak, live.active);
+    const group = key.split("-")[0];
+    live.activeBy.set(group, (live.activeBy.get(group) ?? 0) + 1);
+    live.peakBy.set(group, Math.max(live.peakBy.get(group) ?? 0, live.activeBy.get(group)!));
     live.started.push(key);
     live.runs.set(key, (live.runs.get(key) ?? 0) + 1);
     try {
@@ -28,6 +41,7 @@ export const work = internalAction({
       return `done ${key}`;
     } finally {
       live.active--;
+      live.activeBy.set(group, live.activeBy.get(group)! - 1);
     }
   },
 });
