@@ -280,9 +280,9 @@ describe("Workpool", () => {
   });
 
   test("bad input fails at the boundary with a message naming the argument", async () => {
-    expect(() => pool({ maxParallelism: 0 })).toThrow(/maxParallelism.*integer from 1 to 100, got 0/);
+    expect(() => pool({ maxParallelism: 0 })).toThrow(/maxParallelism.*integer from 1 to 1000, got 0/);
     expect(() => pool({ maxParallelism: 1.5 })).toThrow(/maxParallelism/);
-    expect(() => pool({ maxParallelism: 101 })).toThrow(/maxParallelism/);
+    expect(() => pool({ maxParallelism: 1001 })).toThrow(/maxParallelism/);
     expect(() => pool({ name: "" })).toThrow(/name/);
     expect(() => pool({ retentionMs: -1 })).toThrow(/retentionMs/);
     const t = setup();

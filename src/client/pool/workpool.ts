@@ -9,13 +9,13 @@ import {
 } from "convex/server";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
+import { MAX_PARALLELISM } from "../../shared/limits.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
 
 type Kind = "mutation" | "action" | "query";
-const MAX_PARALLELISM = 100;
 
 /**
  * A durable queue of mutations, actions and queries, run under a `maxParallelism` cap.

@@ -8,9 +8,9 @@ import { v } from "convex/values";
 import { internalMutation, mutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
-import { kickIfWaiting, runOnComplete, transition, type Job, type Pool } from "./jobs.js";
+import { runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
-import { wakeBy } from "./enqueue.js";
+import { requestDispatch } from "./wake.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
@@ -43,15 +43,17 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
     await runOnComplete(ctx, done, pool);
     return true;
   }
-  // Running: stop the scheduled run if it has not started.
+  // Running, but its scheduled run has not started: it never will run this job. A mutation
+  // worker is the job's own and is canceled; an action runner is shared by a batch, and its
+  // claim skips jobs that are no longer running.
   const run = job.workerId ? await ctx.db.system.get(job.workerId) : null;
-  if (run?.state.kind === "pending") {
+  if (run?.state.kind === "pending" && job.kind !== "action") {
     await ctx.scheduler.cancel(job.workerId!);
   }
   if (!run || run.state.kind !== "inProgress") {
     const done = await transition(ctx, job, "canceled", { ...final, workerId: undefined });
     await runOnComplete(ctx, done, pool);
-    await kickIfWaiting(ctx, pool); // its slot is free now
+    await requestDispatch(ctx, pool._id, now); // its slot is free now
     return true;
   }
   await ctx.db.patch(job._id, { cancelRequested: true });
@@ -120,7 +122,7 @@ export const cancelPendingBatch = internalMutation({
 async function tallyCanceled(ctx: MutationCtx, pool: Pool, n: number) {
   if (n === 0) return;
   await ctx.db.insert("tallies", { pool: pool._id, pending: -n, canceled: n });
-  await wakeBy(ctx, pool, Date.now());
+  await requestDispatch(ctx, pool._id, Date.now());
 }
 
 /**

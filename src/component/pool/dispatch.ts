@@ -1,10 +1,12 @@
 /**
  * The dispatcher: the only writer of a pool's dispatch state. One run:
- *   1. consumes kicks and folds tallies into the counts,
- *   2. settles running jobs that finished (or whose scheduled run died),
- *   3. starts ready pending jobs, oldest first, into free slots,
+ *   0. looks at the pool through a stale snapshot (./view.ts) and returns at once when there is
+ *      nothing to do, having read nothing for real (so it cannot conflict with anyone);
+ *   1. folds tallies into the counts,
+ *   2. settles running attempts that ended (and, when the watchdog is due, runs that died),
+ *   3. starts ready pending jobs, oldest first, into free slots (./start.ts),
  *   4. cleans up a bounded batch of expired finished jobs, when one is due,
- *   5. decides how it will next wake (./wake.ts).
+ *   5. decides how it will next wake and what it publishes for enqueue (./wake.ts).
  * Every read is bounded by maxParallelism or a constant, never by the queue's length.
  */
 import { v } from "convex/values";
@@ -12,45 +14,38 @@ import { internalMutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { createLogger } from "../../shared/logging.js";
-import { finish, transition, type Pool } from "./jobs.js";
+import { finish, type Pool } from "./jobs.js";
+import { startReady } from "./start.js";
+import { dispatchStateOf, TALLY_BATCH, type DispatchView } from "./view.js";
+import type { Running } from "./tables.js";
 import { decideNextWake } from "./wake.js";
 
-/**
- * A run is only suspected dead (and its `_scheduled_functions` row read) once it has been
- * running this long: fresh runs are the common case, and not reading their rows keeps the
- * dispatcher out of the read set of every worker that starts or stops.
- */
+/** A run is only suspected dead once it has been running this long (checked by the watchdog). */
 const SUSPECT_AFTER_MS = 1_000;
 /** Expired jobs deleted per dispatch run. */
 const CLEANUP_BATCH = 100;
-/** Tallies folded per run; a full batch means more are waiting, so the dispatcher comes back. */
-const TALLY_BATCH = 500;
-/** Extra pending jobs read per run while a cancelAll is still canceling (they are skipped). */
-const SKIP_LIMIT = 200;
 
 type State = Doc<"dispatchState">;
-export type Running = State["running"][number];
+type Counts = State["counts"];
 
 export const dispatch = internalMutation({
   args: { pool: v.id("pools") },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const pool = await ctx.db.get(args.pool);
-    const state = await ctx.db
-      .query("dispatchState")
-      .withIndex("by_pool", (q) => q.eq("pool", args.pool))
-      .unique();
-    if (!pool || !state) return null;
     const now = Date.now();
+    const view = await ctx.runQuery(internal.pool.view.dispatchView, { pool: args.pool, now }, { useStaleSnapshot: true });
+    if (!view || view.quiet) return null;
+    const pool = await ctx.db.get(args.pool);
+    const state = await dispatchStateOf(ctx, args.pool);
+    if (!pool || !state) return null;
     const counts = { ...state.counts };
-    await consumeKicks(ctx, pool._id);
     const canceledBefore = counts.canceled;
-    const moreTallies = await foldTallies(ctx, pool._id, counts);
+    const moreTallies = await foldTallies(ctx, view.tallies, counts);
+    const watchdogDue = (state.watchdogAt ?? 0) <= now;
+    const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue);
     // Pending jobs canceled since the last run (tallied) expire no later than now + retention.
-    const canceledPending = counts.canceled > canceledBefore;
-    const { stillRunning, settled, expiries } = await settleRunning(ctx, pool, state.running, counts, now);
-    if (canceledPending) expiries.push(now + pool.retentionMs);
-    const { started, moreReady } = await startReady(ctx, pool, stillRunning, counts, now);
+    if (counts.canceled > canceledBefore) expiries.push(now + pool.retentionMs);
+    const { started, moreReady } = await startReady(ctx, pool, view.ready, stillRunning, counts, now);
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
       pool,
@@ -58,115 +53,94 @@ export const dispatch = internalMutation({
       running: [...stillRunning, ...started],
       counts,
       progress: settled + started.length > 0 || moreTallies,
-      moreWork: moreTallies || moreReady,
+      // Slots the watchdog freed were not free in the view: look again at once to fill them.
+      moreWork: moreTallies || moreReady || view.moreReady || deadSettled > 0,
+      nextDelayedAt: earliest(view.nextDelayedAt, retryAt),
       nextExpiry,
+      watchdogChecked: watchdogDue,
       now,
     });
     return null;
   },
 });
 
-async function consumeKicks(ctx: MutationCtx, pool: Id<"pools">) {
-  const kicks = await ctx.db.query("kicks").withIndex("by_pool", (q) => q.eq("pool", pool)).take(10);
-  for (const k of kicks) await ctx.db.delete(k._id);
-}
-
-async function foldTallies(ctx: MutationCtx, pool: Id<"pools">, counts: State["counts"]) {
-  const tallies = await ctx.db
-    .query("tallies")
-    .withIndex("by_pool", (q) => q.eq("pool", pool))
-    .take(TALLY_BATCH);
-  for (const t of tallies) {
+/** Folds the tallies the view saw into the counts and deletes them (re-read: a run may retry). */
+async function foldTallies(ctx: MutationCtx, tallies: DispatchView["tallies"], counts: Counts) {
+  for (const { id } of tallies) {
+    const t = await ctx.db.get(id);
+    if (!t) continue;
     counts.pending += t.pending;
     counts.canceled += t.canceled;
-    await ctx.db.delete(t._id);
+    await ctx.db.delete(id);
   }
   return tallies.length === TALLY_BATCH;
 }
 
 /**
- * Reads each job this dispatcher started. A job whose attempt ended is counted; one still marked
- * running whose scheduled run failed or vanished is finished as failed (and may be retried).
+ * Frees the slots of attempts that ended (as the view saw them: an ended attempt stays ended)
+ * and counts their outcomes. When the watchdog is due, a job still running for over a second
+ * whose scheduled run failed, was canceled, or finished without reporting it, is finished as
+ * failed ("ended without completing") and may be retried.
  */
 async function settleRunning(
   ctx: MutationCtx,
   pool: Pool,
   running: Running[],
-  counts: State["counts"],
+  view: DispatchView,
+  counts: Counts,
   now: number,
+  watchdogDue: boolean,
 ) {
+  const ended = new Map(view.ended.map((e) => [`${e.jobId}:${e.attempt}`, e]));
   const stillRunning: Running[] = [];
   const expiries: number[] = [];
+  /** Retries the watchdog scheduled: the view, taken before, does not know them. */
+  let retryAt: number | null = null;
   let settled = 0;
+  let deadSettled = 0;
   for (const r of running) {
-    let job = await ctx.db.get(r.jobId);
-    if (job && job.state === "running" && job.attempt === r.attempt) {
-      if (now - (job.startedAt ?? 0) < SUSPECT_AFTER_MS) {
-        stillRunning.push(r);
-        continue;
-      }
-      const run = await ctx.db.system.get(r.workerId);
-      const dead = !run || run.state.kind === "failed" || run.state.kind === "canceled";
-      if (!dead) {
-        stillRunning.push(r);
-        continue;
-      }
-      createLogger(pool.logLevel).warn(
-        `job ${job._id} (${job.fnName}) attempt ${job.attempt}: its scheduled run ended without reporting (${run?.state.kind ?? "missing"}).`,
-      );
-      job = await finish(ctx, job, pool, {
-        kind: "failed",
-        error: { message: `The ${job.kind}'s scheduled run ended without completing (${run?.state.kind ?? "missing"}).` },
-      });
+    let outcome: { state: Doc<"jobs">["state"] | null; expiresAt: number | null; readyAt?: number } | undefined =
+      ended.get(`${r.jobId}:${r.attempt}`);
+    if (!outcome && watchdogDue) {
+      outcome = await settleIfDead(ctx, pool, r, now);
+      if (outcome) deadSettled++;
+      if (outcome?.state === "pending") retryAt = earliest(retryAt, outcome.readyAt);
+    }
+    if (!outcome) {
+      stillRunning.push(r);
+      continue;
     }
     settled++;
     counts.running--;
-    if (!job) continue;
-    if (job.expiresAt !== undefined) expiries.push(job.expiresAt);
-    if (job.state === "pending" || job.state === "running") counts.pending++;
-    else if (job.state === "succeeded") counts.succeeded++;
-    else if (job.state === "failed") counts.failed++;
-    else if (job.state === "canceled") counts.canceled++;
+    if (outcome.expiresAt !== null) expiries.push(outcome.expiresAt);
+    if (outcome.state === "pending" || outcome.state === "running") counts.pending++;
+    else if (outcome.state !== null) counts[outcome.state]++;
   }
-  return { stillRunning, settled, expiries };
+  return { stillRunning, settled, deadSettled, expiries, retryAt };
 }
 
-/**
- * Starts the oldest ready jobs into free slots: marks each running and schedules its worker.
- * `moreReady`: slots are still free and startable jobs may lie past what this run read.
- */
-async function startReady(ctx: MutationCtx, pool: Pool, running: Running[], counts: State["counts"], now: number) {
-  const free = pool.maxParallelism - running.length;
-  const started: Running[] = [];
-  if (free <= 0) return { started, moreReady: false };
-  // Read exactly what can start. While a cancelAll is finishing off its jobs, read up to
-  // SKIP_LIMIT more: those are skipped, never started.
-  const cutoff = pool.canceledBefore ?? -1;
-  const limit = free + (pool.canceledBefore === undefined ? 0 : SKIP_LIMIT);
-  const candidates = await ctx.db
-    .query("jobs")
-    .withIndex("by_pool_state_ready", (q) => q.eq("pool", pool._id).eq("state", "pending").lte("readyAt", now))
-    .take(limit);
-  const startable = candidates.filter((job) => job._creationTime > cutoff).slice(0, free);
-  // Slots left free after a full read: the read was mostly skipped jobs, and more may follow.
-  const moreReady = candidates.length === limit && startable.length < free;
-  for (const job of startable) {
-    const attempt = job.attempt + 1;
-    const workerId =
-      job.kind === "action"
-        ? await ctx.scheduler.runAfter(0, internal.pool.worker.runActionJob, {
-            jobId: job._id,
-            attempt,
-            fnHandle: job.fnHandle,
-            args: job.args,
-          })
-        : await ctx.scheduler.runAfter(0, internal.pool.worker.runMutationJob, { jobId: job._id, attempt });
-    await transition(ctx, job, "running", { attempt, workerId, startedAt: now });
-    started.push({ jobId: job._id, attempt, workerId, kind: job.kind });
-    counts.pending--;
-    counts.running++;
+function earliest(a: number | null, b: number | null | undefined): number | null {
+  return a === null ? (b ?? null) : b === null || b === undefined ? a : Math.min(a, b);
+}
+
+/** The watchdog's check of one running attempt: finishes it as failed if its run is gone. */
+async function settleIfDead(ctx: MutationCtx, pool: Pool, r: Running, now: number) {
+  const job = await ctx.db.get(r.jobId);
+  if (!job || job.state !== "running" || job.attempt !== r.attempt) {
+    return { state: job?.state ?? null, expiresAt: job?.expiresAt ?? null };
   }
-  return { started, moreReady };
+  if (now - (job.startedAt ?? 0) < SUSPECT_AFTER_MS) return undefined;
+  const run = await ctx.db.system.get(job.workerId ?? r.workerId);
+  const state = run?.state.kind ?? "missing";
+  if (state === "pending" || state === "inProgress") return undefined;
+  createLogger(pool.logLevel).warn(
+    `job ${job._id} (${job.fnName}) attempt ${job.attempt}: its scheduled run ended without reporting (${state}).`,
+  );
+  const done = await finish(ctx, job, pool, {
+    kind: "failed",
+    error: { message: `The ${job.kind}'s scheduled run ended without completing (${state}).` },
+  });
+  return { state: done.state, expiresAt: done.expiresAt ?? null, readyAt: done.readyAt };
 }
 
 /**
@@ -195,7 +169,7 @@ async function cleanupExpired(ctx: MutationCtx, pool: Id<"pools">, now: number):
   const byExpiry = () =>
     ctx.db.query("jobs").withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0));
   const first = await byExpiry().first();
-  if (!first || first.expiresAt! > now) return first?.expiresAt ?? null;
+  if (!first?.expiresAt || first.expiresAt > now) return first?.expiresAt ?? null;
   const expired = await ctx.db
     .query("jobs")
     .withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0).lte("expiresAt", now))
@@ -205,4 +179,3 @@ async function cleanupExpired(ctx: MutationCtx, pool: Id<"pools">, now: number):
   const next = await byExpiry().first();
   return next?.expiresAt ?? null;
 }
-

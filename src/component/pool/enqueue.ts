@@ -1,20 +1,19 @@
 /**
- * Enqueue: inserts jobs and, only when the pool would otherwise not wake up in time, schedules a
- * dispatch. It reads the pool document and nothing that workers or the dispatcher write often.
+ * Enqueue: inserts jobs and a tally and, unless a dispatch run that will see them is already on
+ * its way, schedules one. It runs inside the caller's mutation, so it reads nothing the
+ * dispatcher or workers write (the pool document holds config only; the dispatcher's published
+ * state is read through a stale snapshot): an enqueue never retries because the pool is busy.
  */
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
-import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { createLogger } from "../../shared/logging.js";
+import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
 import type { Pool } from "./jobs.js";
+import { requestDispatch } from "./wake.js";
 
-/** Upper bound for `maxParallelism`: the dispatcher reads every running job on each run. */
-export const MAX_PARALLELISM = 100;
-/** Most jobs accepted by one enqueue call (one transaction). */
-export const MAX_BATCH = 1000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export const vPoolConfig = v.object({
@@ -72,17 +71,10 @@ export const enqueue = mutation({
     }
     if (ids.length === 0) return ids;
     await ctx.db.insert("tallies", { pool: pool._id, pending: ids.length, canceled: 0 });
-    await wakeBy(ctx, pool, earliest);
+    await requestDispatch(ctx, pool._id, earliest);
     return ids;
   },
 });
-
-/** Makes sure a dispatch runs by `at`: only writes when none is guaranteed (idle -> busy). */
-export async function wakeBy(ctx: MutationCtx, pool: Pool, at: number): Promise<void> {
-  if (pool.wakeAt !== null && pool.wakeAt <= at) return;
-  await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool: pool._id });
-  await ctx.db.patch(pool._id, { wakeAt: at });
-}
 
 function validatePoolConfig(config: { name: string; maxParallelism: number; retentionMs?: number }) {
   if (config.name.length === 0) throw new Error("Workpool: `name` must be a non-empty string.");
@@ -115,12 +107,13 @@ async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Pr
     retry: config.retry,
   };
   if (!existing) {
-    const id = await ctx.db.insert("pools", { name: config.name, ...desired, wakeAt: null, kickOnComplete: false });
+    const id = await ctx.db.insert("pools", { name: config.name, ...desired });
     await ctx.db.insert("dispatchState", {
       pool: id,
       running: [],
       counts: { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
       idleFollowUps: 0,
+      wakeAt: null,
     });
     return (await ctx.db.get(id))!;
   }

@@ -1,12 +1,13 @@
 /**
  * Moving jobs: every state change goes through `transition`, and every way a job ends goes
- * through `finish` (result, retry decision, onComplete). Shared by workers, cancel and dispatch.
+ * through `finish` (result, retry decision, onComplete). Shared by workers, runners, cancel and
+ * dispatch.
  */
 import type { FunctionHandle } from "convex/server";
-import type { Doc, Id } from "../_generated/dataModel.js";
-import type { MutationCtx } from "../_generated/server.js";
-import { internal } from "../_generated/api.js";
-import type { JobError } from "../../shared/validators.js";
+import type { Doc } from "../_generated/dataModel.js";
+import { v, type Infer } from "convex/values";
+import type { ActionCtx, MutationCtx } from "../_generated/server.js";
+import { vJobError, type JobError } from "../../shared/validators.js";
 import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
@@ -21,6 +22,28 @@ export type Outcome =
   | { kind: "success"; returnValue: unknown }
   | { kind: "failed"; error: JobError }
   | { kind: "canceled" };
+
+/** One action attempt's outcome, as an action runner reports it to `complete`. */
+export const vAttemptOutcome = v.object({
+  jobId: v.id("jobs"),
+  attempt: v.number(),
+  outcome: v.union(
+    v.object({ kind: v.literal("success"), returnValue: v.any() }),
+    v.object({ kind: v.literal("failed"), error: vJobError }),
+    v.object({ kind: v.literal("canceled") }),
+  ),
+});
+export type AttemptOutcome = Infer<typeof vAttemptOutcome>;
+
+/** Runs one action attempt; a throw is its failed outcome, never the caller's. */
+export async function attemptAction(ctx: ActionCtx, fnHandle: string, args: unknown): Promise<AttemptOutcome["outcome"]> {
+  try {
+    const returnValue = await ctx.runAction(fnHandle as FunctionHandle<"action">, args as Record<string, unknown>);
+    return { kind: "success", returnValue: returnValue ?? null };
+  } catch (e) {
+    return { kind: "failed", error: toJobError(e) };
+  }
+}
 
 /** The single place a job's `state` is written (besides its insert as "pending"). */
 export async function transition(
@@ -98,17 +121,4 @@ export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Pro
     await ctx.db.patch(job._id, { callbackError });
     return { ...job, callbackError };
   }
-}
-
-/**
- * Wakes the dispatcher if it is waiting on running jobs. At most one kick document exists per
- * wait; a completion that finds one knows a dispatch is already on its way.
- */
-export async function kickIfWaiting(ctx: MutationCtx, pool: Pool): Promise<void> {
-  if (!pool.kickOnComplete) return;
-  const poolId = pool._id;
-  const existing = await ctx.db.query("kicks").withIndex("by_pool", (q) => q.eq("pool", poolId)).first();
-  if (existing) return;
-  await ctx.db.insert("kicks", { pool: poolId });
-  await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: poolId });
 }

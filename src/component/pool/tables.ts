@@ -3,12 +3,15 @@
  * ../README.md; keep the two in step.
  */
 import { defineTable } from "convex/server";
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { vJobError, vJobKind, vJobResult, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
 
-/** Per-pool config and the "wake" fields that enqueue and completions read. */
+/**
+ * Per-pool config. Written only by enqueue (create, config change) and cancelAll, never by the
+ * dispatcher, so workers and enqueues can read it without conflicting with dispatch runs.
+ */
 export const pools = defineTable({
   name: v.string(),
   maxParallelism: v.number(),
@@ -19,12 +22,11 @@ export const pools = defineTable({
   /** Retry actions when the job does not say (`retryActionsByDefault`). */
   retryActionsByDefault: v.optional(v.boolean()),
   /**
-   * A dispatch is guaranteed at or before this time: 0 = "covered" (one is imminent, or a
-   * completion will trigger one), null = nothing scheduled (an enqueue must kick).
+   * Legacy (before 0.2): the wake fields lived here, so every dispatcher state change was a write
+   * that enqueues and workers read. Kept optional so stored documents stay valid; never read.
    */
-  wakeAt: v.union(v.number(), v.null()),
-  /** True while the dispatcher waits on running jobs: their completions must kick it. */
-  kickOnComplete: v.boolean(),
+  wakeAt: v.optional(v.union(v.number(), v.null())),
+  kickOnComplete: v.optional(v.boolean()),
   /** cancelAll: pending jobs created at or before this time never start. */
   canceledBefore: v.optional(v.number()),
 }).index("by_name", ["name"]);
@@ -38,24 +40,40 @@ export const vCounts = v.object({
   canceled: v.number(),
 });
 
-/** The dispatcher's private state, one per pool. Only `dispatch` writes it. */
+/** An attempt the dispatcher started and has not yet seen end. */
+export const vRunning = v.object({
+  jobId: v.id("jobs"),
+  attempt: v.number(),
+  /** The scheduled run executing it: a mutation worker, or an action runner shared by a batch. */
+  workerId: v.id("_scheduled_functions"),
+  kind: vJobKind,
+});
+export type Running = Infer<typeof vRunning>;
+
+/**
+ * The dispatcher's state, one per pool. Only `dispatch` writes it. Others read it only through
+ * a stale snapshot (see ./view.ts), which takes no read dependency: its writes never make an
+ * enqueue or a worker retry.
+ */
 export const dispatchState = defineTable({
   pool: v.id("pools"),
-  running: v.array(
-    v.object({
-      jobId: v.id("jobs"),
-      attempt: v.number(),
-      workerId: v.id("_scheduled_functions"),
-      kind: vJobKind,
-    }),
-  ),
+  running: v.array(vRunning),
   counts: vCounts,
-  /** The dispatcher's own timer (watchdog, delayed jobs, cleanup), if one is pending. */
+  /** The dispatcher's own timer (watchdog, retries, cleanup, confirm), if one is pending. */
   timer: v.optional(v.object({ at: v.number(), id: v.id("_scheduled_functions") })),
-  /** Consecutive follow-up runs that saw no progress; after a few we wait for kicks instead. */
+  /** Consecutive follow-up runs that saw no progress (they back off). */
   idleFollowUps: v.number(),
   /** When the next finished job expires (null: none finished; unset: unknown, look it up). */
   nextExpiryAt: v.optional(v.union(v.number(), v.null())),
+  /**
+   * Published for enqueue: 0 = "covered" (a dispatch run that will see new jobs is on its way);
+   * null = not covered, an enqueue must schedule one. Unset on documents from before 0.2.
+   */
+  wakeAt: v.optional(v.union(v.number(), v.null())),
+  /** A run must look again at or after this time: enqueues may have raced the last uncovering. */
+  confirmAt: v.optional(v.number()),
+  /** Next time running jobs are checked for scheduled runs that died. */
+  watchdogAt: v.optional(v.number()),
 }).index("by_pool", ["pool"]);
 
 /** One document per job: its definition, its state and, once finished, its result. */
@@ -96,7 +114,10 @@ export const tallies = defineTable({
   canceled: v.number(),
 }).index("by_pool", ["pool"]);
 
-/** A completion's wake-up call; at most one per dispatcher wait, deleted by the dispatcher. */
+/**
+ * Legacy (before 0.2): completions' wake-up calls. Nothing writes it now; the table stays so
+ * that deployments with leftover documents keep a valid schema.
+ */
 export const kicks = defineTable({ pool: v.id("pools") }).index("by_pool", ["pool"]);
 
 export const poolTables = { pools, dispatchState, jobs, tallies, kicks };

@@ -1,17 +1,24 @@
 /**
- * How the dispatcher wakes next, and what it publishes on the pool document so that enqueues and
- * completions know whether they must wake it. See ../README.md, "How the dispatcher wakes".
+ * How the dispatcher wakes next, what it publishes for enqueue, and how enqueue and cancel ask
+ * for a dispatch run. See ../README.md, "How the dispatcher wakes".
  */
 import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { Pool } from "./jobs.js";
-import type { Running } from "./dispatch.js";
+import type { Running } from "./tables.js";
 
-/** While jobs run, look at least this often for scheduled runs that died without reporting. */
+/** While jobs run, look this often for scheduled runs that died without reporting. */
 export const WATCHDOG_MS = 30_000;
-/** Follow-ups with no progress before the dispatcher waits for kicks instead of polling. */
-const MAX_IDLE_FOLLOW_UPS = 3;
+/**
+ * How long after the pool stops being "covered" a run looks again. An enqueue reads `wakeAt`
+ * from a stale snapshot, so one that began just before the change may have seen "covered" and
+ * not scheduled a run; it commits within Convex's mutation time limit (1 s), so a look this
+ * much later sees its jobs.
+ */
+export const CONFIRM_AFTER_MS = 2_000;
+/** Longest pause between follow-up runs that keep seeing mutation jobs still in flight. */
+const MAX_FOLLOW_UP_DELAY_MS = 1_000;
 
 type State = Doc<"dispatchState">;
 
@@ -25,63 +32,63 @@ export interface RunOutcome {
   progress: boolean;
   /** Work was left for another run right away (tallies to fold, ready jobs skipped). */
   moreWork: boolean;
+  /** The earliest pending job that is not ready yet, as the view saw it. */
+  nextDelayedAt: number | null;
   /** When the next finished job expires, or null. */
   nextExpiry: number | null;
+  /** This run checked running jobs for dead runs. */
+  watchdogChecked: boolean;
   now: number;
 }
 
 /**
- * Schedules the next run (a follow-up, an immediate re-run or the timer) and writes the pool
- * document only when the published values change, so a busy pool doesn't conflict with enqueues.
+ * Arms the dispatcher's one timer (for a follow-up, an immediate re-run, the watchdog, a delayed
+ * job, a clean-up or a confirm, whichever is first) and writes the dispatcher's state, including
+ * `wakeAt` for enqueue: 0 when a run that will see new jobs is on its way (a follow-up, an
+ * immediate re-run, or every slot busy so a completion will wake the dispatcher), null otherwise
+ * (an enqueue must schedule a run). A single timer also means a second run started by an
+ * enqueue or a completion never starts a second chain of follow-ups.
  */
 export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<void> {
   const { pool, state, running, now } = r;
   const shortJobsInFlight = running.some((j) => j.kind !== "action");
   const idleFollowUps = r.progress ? 0 : state.idleFollowUps + 1;
-  const followUp = shortJobsInFlight && idleFollowUps <= MAX_IDLE_FOLLOW_UPS;
-  if (followUp) {
-    // Mutation and query jobs finish within a second; look again right after them rather
-    // than having each completion kick us (which would be one dispatch per job).
-    const delay = idleFollowUps === 0 ? 0 : 2 ** idleFollowUps * 5;
-    await ctx.scheduler.runAfter(delay, internal.pool.dispatch.dispatch, { pool: pool._id });
-  } else if (r.moreWork) {
-    await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
-  }
+  // Mutation and query jobs finish within a second: look again right after them (the scheduler
+  // runs this after the workers scheduled before it) rather than having each completion wake
+  // us. If they are late (scheduler lag), back off.
+  const followUpAt = shortJobsInFlight
+    ? now + (idleFollowUps === 0 ? 0 : Math.min(2 ** idleFollowUps * 5, MAX_FOLLOW_UP_DELAY_MS))
+    : r.moreWork
+      ? now
+      : undefined;
   const saturated = running.length >= pool.maxParallelism;
-  const timerAt = await nextTimer(ctx, r, saturated);
+  const covered = followUpAt !== undefined || (running.length > 0 && saturated);
+  const wakeAt = covered ? 0 : null;
+  let confirmAt = state.confirmAt !== undefined && state.confirmAt > now ? state.confirmAt : undefined;
+  if (state.wakeAt === 0 && !covered) confirmAt = now + CONFIRM_AFTER_MS;
+  const watchdogAt =
+    running.length === 0 ? undefined : r.watchdogChecked || state.watchdogAt === undefined ? now + WATCHDOG_MS : state.watchdogAt;
+
+  // One self-scheduled run at a time, at the earliest moment any of these needs one.
+  const candidates = [followUpAt, watchdogAt, confirmAt, r.nextExpiry ?? undefined];
+  // With a slot free, the next delayed job (or retry) must start on time.
+  if (!saturated && r.nextDelayedAt !== null) candidates.push(r.nextDelayedAt);
+  const due = candidates.filter((t): t is number => t !== undefined);
+  const timerAt = due.length ? Math.min(...due) : null;
   // While busy, an earlier timer is harmless (it just looks again); once nothing runs, the
   // timer must be exactly what is still needed, so an idle pool is not woken for nothing.
   const timer = await armTimer(ctx, pool._id, state.timer, timerAt, now, running.length > 0);
 
-  const covered = followUp || r.moreWork || (running.length > 0 && saturated);
-  const wakeAt = covered ? 0 : (timer?.at ?? null);
-  const kickOnComplete = running.length > 0 && !followUp;
-  if (pool.wakeAt !== wakeAt || pool.kickOnComplete !== kickOnComplete) {
-    await ctx.db.patch(pool._id, { wakeAt, kickOnComplete });
-  }
   await ctx.db.patch(state._id, {
     running,
     counts: { ...r.counts, running: running.length },
     timer,
-    idleFollowUps: followUp ? idleFollowUps : 0,
+    idleFollowUps: shortJobsInFlight ? idleFollowUps : 0,
     nextExpiryAt: r.nextExpiry,
+    wakeAt,
+    confirmAt,
+    watchdogAt,
   });
-}
-
-/** The earliest moment the dispatcher must look again on its own. */
-async function nextTimer(ctx: MutationCtx, r: RunOutcome, saturated: boolean) {
-  const candidates: number[] = [];
-  if (r.running.length > 0) candidates.push(r.now + WATCHDOG_MS);
-  if (!saturated) {
-    // With a slot free, the next delayed job (or retry) must start on time.
-    const delayed = await ctx.db
-      .query("jobs")
-      .withIndex("by_pool_state_ready", (q) => q.eq("pool", r.pool._id).eq("state", "pending").gt("readyAt", r.now))
-      .first();
-    if (delayed) candidates.push(delayed.readyAt);
-  }
-  if (r.nextExpiry !== null) candidates.push(r.nextExpiry);
-  return candidates.length ? Math.min(...candidates) : null;
 }
 
 /** Keeps the current timer if it fires when needed (or, if `earlyOk`, sooner); else replaces it. */
@@ -93,7 +100,7 @@ async function armTimer(
   now: number,
   earlyOk: boolean,
 ): Promise<State["timer"]> {
-  const live = current && current.at >= now && (await ctx.db.system.get(current.id))?.state.kind === "pending";
+  const live = current && (await ctx.db.system.get(current.id))?.state.kind === "pending";
   if (at === null) {
     if (live) await ctx.scheduler.cancel(current!.id);
     return undefined;
@@ -102,4 +109,16 @@ async function armTimer(
   if (live) await ctx.scheduler.cancel(current!.id);
   const id = await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool });
   return { at, id };
+}
+
+/**
+ * Makes sure a dispatch run sees jobs that become ready at `at`: unless one that will is
+ * already on its way, schedules one. Reads the dispatcher's published state through a stale
+ * snapshot and writes nothing but the scheduled run, so it conflicts with no one: used inside
+ * the caller's own mutation (enqueue) and by cancel.
+ */
+export async function requestDispatch(ctx: MutationCtx, pool: Id<"pools">, at: number): Promise<void> {
+  const { covered } = await ctx.runQuery(internal.pool.view.wakeView, { pool }, { useStaleSnapshot: true });
+  if (covered) return;
+  await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool });
 }

@@ -1,17 +1,20 @@
 /**
- * Workers: run one attempt of one job. A worker writes only its own job document (and, at most
- * once per dispatcher wait, a kick), so completions of different jobs never write the same document.
+ * Workers: where a job's attempt ends. A worker writes only its own jobs' documents and schedules
+ * a dispatch run; it reads nothing the dispatcher writes. So a worker, which runs the user's job
+ * and onComplete, never retries because of the pool's own bookkeeping.
  */
 import type { FunctionHandle } from "convex/server";
 import { v } from "convex/values";
-import { internalAction, internalMutation } from "../_generated/server.js";
+import { internalAction, internalMutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
-import { vJobError } from "../../shared/validators.js";
-import { finish, kickIfWaiting, toJobError, type Outcome } from "./jobs.js";
+import type { Id } from "../_generated/dataModel.js";
+import { attemptAction, finish, toJobError, vAttemptOutcome, type Outcome, type Pool } from "./jobs.js";
 
 /**
  * Runs a mutation or query job inside this transaction, so the job's writes, its result and its
- * onComplete commit together or not at all. A throwing job rolls back only its own writes.
+ * onComplete commit together or not at all. A throwing job rolls back only its own writes. The
+ * dispatcher's follow-up run, scheduled right after this worker, sees it finished: no wake-up
+ * needed from here.
  */
 export const runMutationJob = internalMutation({
   args: { jobId: v.id("jobs"), attempt: v.number() },
@@ -31,45 +34,50 @@ export const runMutationJob = internalMutation({
       outcome = { kind: "failed", error: toJobError(e) };
     }
     await finish(ctx, job, pool, outcome);
-    await kickIfWaiting(ctx, pool);
     return null;
   },
 });
 
-/** Runs an action job, then reports its outcome to `complete` in one mutation. */
+/**
+ * Records the outcomes of action attempts (from a runner), running each job's onComplete, then
+ * schedules one dispatch run to fill the freed slots. An outcome for an attempt that is no longer
+ * the job's current one (canceled, or already failed by the watchdog) is ignored.
+ */
+export const complete = internalMutation({
+  args: { outcomes: v.array(vAttemptOutcome) },
+  returns: v.null(),
+  handler: async (ctx, { outcomes }) => {
+    const pools = new Map<Id<"pools">, Pool | null>();
+    const toWake = new Set<Id<"pools">>();
+    for (const { jobId, attempt, outcome } of outcomes) {
+      const job = await ctx.db.get(jobId);
+      if (!job || job.state !== "running" || job.attempt !== attempt) continue;
+      const pool = await poolOf(ctx, pools, job.pool);
+      if (!pool) continue;
+      await finish(ctx, job, pool, outcome);
+      toWake.add(pool._id);
+    }
+    // Scheduling is an insert: unlike reading whether a dispatch is pending, it cannot conflict.
+    for (const pool of toWake) await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool });
+    return null;
+  },
+});
+
+async function poolOf(ctx: MutationCtx, cache: Map<Id<"pools">, Pool | null>, id: Id<"pools">) {
+  if (!cache.has(id)) cache.set(id, await ctx.db.get(id));
+  return cache.get(id)!;
+}
+
+/**
+ * Legacy (before 0.2): a wrapper action per job. Workers scheduled by an older version still
+ * arrive here after an upgrade; they run their job and report through `complete` as runners do.
+ */
 export const runActionJob = internalAction({
   args: { jobId: v.id("jobs"), attempt: v.number(), fnHandle: v.string(), args: v.any() },
   returns: v.null(),
   handler: async (ctx, { jobId, attempt, fnHandle, args }) => {
-    let outcome: Outcome;
-    try {
-      const returnValue = await ctx.runAction(fnHandle as FunctionHandle<"action">, args);
-      outcome = { kind: "success", returnValue };
-    } catch (e) {
-      outcome = { kind: "failed", error: toJobError(e) };
-    }
-    await ctx.runMutation(internal.pool.worker.complete, { jobId, attempt, outcome });
-    return null;
-  },
-});
-
-/** Records an action attempt's outcome. Ignored if the attempt is no longer the job's current one. */
-export const complete = internalMutation({
-  args: {
-    jobId: v.id("jobs"),
-    attempt: v.number(),
-    outcome: v.union(
-      v.object({ kind: v.literal("success"), returnValue: v.any() }),
-      v.object({ kind: v.literal("failed"), error: vJobError }),
-    ),
-  },
-  returns: v.null(),
-  handler: async (ctx, { jobId, attempt, outcome }) => {
-    const job = await ctx.db.get(jobId);
-    if (!job || job.state !== "running" || job.attempt !== attempt) return null;
-    const pool = (await ctx.db.get(job.pool))!;
-    await finish(ctx, job, pool, outcome);
-    await kickIfWaiting(ctx, pool);
+    const outcome = await attemptAction(ctx, fnHandle, args);
+    await ctx.runMutation(internal.pool.worker.complete, { outcomes: [{ jobId, attempt, outcome }] });
     return null;
   },
 });
