@@ -264,4 +264,21 @@ describe("ActionRetrier", () => {
     expect(attemptTimes("later")).toHaveLength(0);
     expect(await t.run((ctx) => retrier.cleanup(ctx, failing))).toBe(true);
   });
+
+  test("300 runs start at once (not capped at 100) and each retries on its own schedule", async () => {
+    const t = setup();
+    const retrier = new ActionRetrier(components.jobs, { initialBackoffMs: 250, maxFailures: 2, jitter: "none" });
+    const keys = Array.from({ length: 300 }, (_, i) => `many-${i}`);
+    const ids = await t.run(async (ctx) => {
+      const out = [];
+      for (const key of keys) out.push(await retrier.run(ctx, internal.fns.flaky, { key, failures: 2, ms: 1000 }));
+      return out;
+    });
+    await clock.drain();
+    const firstTries = keys.map((k) => attemptTimes(k)[0]);
+    expect(new Set(firstTries).size).toBe(1);
+    for (const k of keys) expect(gaps(attemptTimes(k)).map((g) => Math.round(g / 10) * 10)).toEqual([1250, 1500]);
+    const statuses = await t.run((ctx) => Promise.all(ids.map((id) => retrier.status(ctx, id))));
+    expect(statuses.every((s) => s?.state === "finished" && s.result.kind === "success" && s.attempt === 3)).toBe(true);
+  });
 });

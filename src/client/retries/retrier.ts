@@ -1,11 +1,12 @@
 /**
  * `ActionRetrier`: run an action until it succeeds or gives up, with exponential backoff and
- * jitter. A run is a job in a work pool (default "retrier", up to 100 at once): same machinery,
+ * jitter. A run is a job in a work pool (default "retrier", up to 1,000 at once): same machinery,
  * same status, same exactly-once onComplete.
  */
 import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { DEFAULT_RETRY_POLICY, normalizeRetryPolicy } from "../../shared/backoff.js";
+import { MAX_PARALLELISM } from "../../shared/limits.js";
 import type { RetryRule } from "../../shared/retryRules.js";
 import type { LogLevel, RetryPolicy } from "../../shared/validators.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
@@ -31,7 +32,7 @@ export interface ActionRetrierOptions {
   retryIf?: RetryRule;
   /** The pool runs go through. Default "retrier". */
   poolName?: string;
-  /** Most runs executing at once (1 to 100). Default 100. */
+  /** Most runs executing at once (1 to 1,000). Default 1,000: in effect, every run starts when due. */
   maxParallelism?: number;
   /** How long finished runs are kept for `status`, in ms. Default one day. */
   retentionMs?: number;
@@ -60,7 +61,7 @@ export class ActionRetrier {
     }
     this.pool = new Workpool(component, {
       name: options.poolName ?? "retrier",
-      maxParallelism: options.maxParallelism ?? 100,
+      maxParallelism: options.maxParallelism ?? MAX_PARALLELISM,
       retentionMs: options.retentionMs,
       logLevel: options.logLevel,
       retry: {
