@@ -39,12 +39,12 @@ export const dispatch = internalMutation({
     const state = await dispatchStateOf(ctx, args.pool);
     if (!pool || !state) return null;
     const counts = { ...state.counts };
-    const canceledBefore = counts.canceled;
+    const canceledSoFar = counts.canceled;
     const moreTallies = await foldTallies(ctx, view.tallies, counts);
     const watchdogDue = (state.watchdogAt ?? 0) <= now;
     const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue);
     // Pending jobs canceled since the last run (tallied) expire no later than now + retention.
-    if (counts.canceled > canceledBefore) expiries.push(now + pool.retentionMs);
+    if (counts.canceled > canceledSoFar) expiries.push(now + pool.retentionMs);
     const { started, moreReady } = await startReady(ctx, pool, view.ready, stillRunning, counts, now);
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
