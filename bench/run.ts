@@ -143,7 +143,7 @@ function printTable(rows: string[][]) {
 
 function printWorkloads(results: WorkloadResult[]) {
   printTable([
-    ["workload", "jobs", "p", "makespan", "vs ideal", "ms/job", "calls/job", "(tx+act)", "nested/job", "reads/job", "writes/job", "sched/job", "max rd/tx", "max wr/tx", "wall s"],
+    ["workload", "jobs", "p", "makespan", "vs ideal", "ms/job", "calls/job", "(tx+act)", "nested/job", "reads/job", "writes/job", "sched/job", "max rd/tx", "max wr/tx", "conflicts/job", "wall s"],
     ...results.map((r) => [
       r.name,
       String(r.jobs),
@@ -159,8 +159,19 @@ function printWorkloads(results: WorkloadResult[]) {
       fmt(r.perJob.functionsScheduled),
       String(r.peaks.documentsRead.value),
       String(r.peaks.documentsWritten.value),
+      fmt(r.conflicts.perJob, 3),
       fmt(r.wallMs / 1000, 1),
     ]),
+  ]);
+}
+
+/** Modelled OCC conflicts per job by (victim, writer, table, index); see docs/benchmark.md. */
+function printConflicts(results: WorkloadResult[]) {
+  printTable([
+    ["workload", "victim", "user code", "writer", "table", "index", "conflicts/job"],
+    ...results.flatMap((r) =>
+      r.conflicts.byPair.map((p) => [r.name, p.victim, p.runsUserCode ? "yes" : "no", p.writer, p.table, p.index, fmt(p.perJob, 3)]),
+    ),
   ]);
 }
 
@@ -226,6 +237,8 @@ async function main() {
 
   console.log("\nWork pools, per job (calls = transactions + action runs, as Convex bills them)\n");
   printWorkloads(results);
+  console.log("\nModelled OCC conflicts per job, by victim and writer\n");
+  printConflicts(results);
   console.log("\nTargets\n");
   printTargets(targets);
   const wallS = (performance.now() - started) / 1000;

@@ -6,6 +6,7 @@
 import { api } from "./convex/_generated/api.js";
 import { createApp } from "../scripts/lib/app.js";
 import { installSimClock, runUntil } from "../scripts/lib/clock.js";
+import { conflictReport, installConflictModel, resetConflicts, type ConflictReport } from "../scripts/lib/conflicts.js";
 import { LIMITS, getTally, observe, resetTally, summarize, type LimitKey, type Peak } from "../scripts/lib/metrics.js";
 
 /** Jobs per enqueue call (one app mutation enqueues this many with enqueue*Batch). */
@@ -76,6 +77,8 @@ export interface WorkloadResult {
   bookkeepingTransactions: number;
   /** Outcome check: counts from the pool's stats at the end. */
   finalStats: { succeeded: number; failed: number; canceled: number; pending: number; running: number };
+  /** Modelled OCC conflicts (scripts/lib/conflicts.ts; docs/benchmark.md, "Conflict model"). */
+  conflicts: ConflictReport;
   /** Real time the workload took to simulate. */
   wallMs: number;
 }
@@ -84,9 +87,11 @@ export interface WorkloadResult {
 export async function runWorkload(w: Workload): Promise<WorkloadResult> {
   const wallStart = performance.now();
   const clock = await installSimClock();
+  installConflictModel();
   try {
     const t = await createApp({ appDir: "bench/convex", transactionLimits: w.transactionLimits });
     resetTally();
+    resetConflicts();
     const start = clock.now();
     for (let from = 0; from < w.jobs; from += ENQUEUE_BATCH) {
       const count = Math.min(ENQUEUE_BATCH, w.jobs - from);
@@ -164,6 +169,7 @@ function measure(w: Workload, makespanMs: number, finalStats: WorkloadResult["fi
       pending: finalStats.pending,
       running: finalStats.running,
     },
+    conflicts: conflictReport(w.jobs),
     wallMs,
   };
 }
