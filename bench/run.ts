@@ -34,6 +34,10 @@ export const WORKLOADS: Workload[] = [
     backoffMs: [1_000, 2_000],
     transactionLimits: true,
   },
+  // Streamed: producers keep enqueueing while the pool works (5 jobs per 100 ms at p=10, 25 at p=50).
+  { name: "stream-act-500-p10", kind: "action", jobs: 500, pool: "p10", maxParallelism: 10, durationMs: 200, stream: { perTick: 5, everyMs: 100 }, transactionLimits: true },
+  { name: "stream-act-2k-p50", kind: "action", jobs: 2_000, pool: "p50", maxParallelism: 50, durationMs: 200, stream: { perTick: 25, everyMs: 100 }, transactionLimits: true },
+  { name: "stream-mut-1k-p10", kind: "mutation", jobs: 1_000, pool: "p10", maxParallelism: 10, stream: { perTick: 5, everyMs: 10 }, transactionLimits: true },
 ];
 
 /** One line of the targets table. `pass: null` when the workloads it needs did not run. */

@@ -172,13 +172,16 @@ export function findCause(committed: Committed[], t: Txn): Cause | undefined {
   for (let i = firstAfter(committed, t.runnable); i < committed.length && committed[i].seq < t.started; i++) {
     const w = committed[i];
     for (const write of w.writes) {
-      if (t.ids.has(`${write.component}|${write.id}`)) return { writer: w.fn, table: write.table, index: "by id" };
+      const byId = t.ids.has(`${write.component}|${write.id}`);
+      // T can only have read an inserted document by id after finding it some other way (a scan).
+      if (byId && write.before !== null) return { writer: w.fn, table: write.table, index: "by id" };
       for (const s of t.scans) {
         if (s.component !== write.component || s.table !== write.table) continue;
         if ((write.before && inScan(s, write.before)) || (write.after && inScan(s, write.after))) {
           return { writer: w.fn, table: write.table, index: s.index };
         }
       }
+      if (byId) return { writer: w.fn, table: write.table, index: "by id" };
     }
   }
   return undefined;

@@ -131,7 +131,7 @@ const isObject = (x: unknown): x is object => x !== null && typeof x === "object
 
 /** convex-test is about to run `cb`, a function, in `ctx` (`runWith` enters the context). */
 function enterFunction(s: State, storage: AsyncLocalStorage<ExecContext>, ctx: ExecContext, cb: Fn, runWith: (fn: Fn) => unknown) {
-  s.exec ??= storage;
+  s.exec = storage; // the latest convex-test copy (vitest may load several, one per test file)
   if (ctx.udfType === "action") {
     const parent = storage.getStore();
     const parentIsAction = parent?.udfType === "action";
