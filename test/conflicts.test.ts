@@ -75,6 +75,36 @@ describe("conflict model", () => {
     expect(pairs(before)).toEqual([{ victim: "app:fns:scan", writer: "app:fns:insert", table: "items", index: "by_group", conflicts: 1 }]);
   });
 
+  test("a page read covers its cursor to the end of the page, no more", async () => {
+    const { t } = await app();
+    await t.mutation(api.fns.insert, { group: "a", n: 3 });
+    const cursor: string = await t.mutation(api.fns.page, { group: "a", cursor: null, numItems: 1 }); // after n = 1
+    resetConflicts();
+    const outside = await run(t, [
+      { fn: "insert", args: { group: "a", n: 0 }, afterMs: 100 }, // before the cursor
+      { fn: "insert", args: { group: "a", n: 9 }, afterMs: 100 }, // past the page (n = 3)
+      { fn: "page", args: { group: "a", cursor, numItems: 1 }, afterMs: 100 },
+    ]);
+    expect(outside.conflicted).toBe(0);
+    resetConflicts();
+    const inside = await run(t, [
+      { fn: "insert", args: { group: "a", n: 2 }, afterMs: 100 },
+      { fn: "page", args: { group: "a", cursor, numItems: 1 }, afterMs: 100 },
+    ]);
+    expect(pairs(inside)).toEqual([{ victim: "app:fns:page", writer: "app:fns:insert", table: "items", index: "by_group", conflicts: 1 }]);
+  });
+
+  test("canceling a scheduled run writes its _scheduled_functions row: a reader of it conflicts", async () => {
+    const { t } = await app();
+    const [runId] = await t.mutation(api.fns.scheduleAll, { calls: [{ fn: "insert", args: { group: "b", n: 1 }, afterMs: 60_000 }] });
+    resetConflicts();
+    const r = await run(t, [
+      { fn: "cancelRun", args: { runId }, afterMs: 100 },
+      { fn: "readRun", args: { runId }, afterMs: 100 },
+    ]);
+    expect(pairs(r)).toEqual([{ victim: "app:fns:readRun", writer: "app:fns:cancelRun", table: "_scheduled_functions", index: "by id", conflicts: 1 }]);
+  });
+
   test("a nested query's reads count, unless it runs on a stale snapshot", async () => {
     const { t } = await app();
     const nested = await run(t, [

@@ -66,10 +66,36 @@ export const scanNested = mutation({
   },
 });
 
-/** Schedules each call (a mutation of this module) after its delay. */
+/** Reads one page of a group (in index order) and leaves a mark. */
+export const page = mutation({
+  args: { group: v.string(), cursor: v.union(v.string(), v.null()), numItems: v.number() },
+  handler: async (ctx, { group, cursor, numItems }) => {
+    const result = await ctx.db.query("items").withIndex("by_group", (q) => q.eq("group", group)).paginate({ cursor, numItems });
+    await ctx.db.insert("marks", { seen: result.page.length });
+    return result.continueCursor;
+  },
+});
+
+/** Reads a scheduled run's `_scheduled_functions` row and leaves a mark. */
+export const readRun = mutation({
+  args: { runId: v.id("_scheduled_functions") },
+  handler: async (ctx, { runId }) => {
+    const run = await ctx.db.system.get(runId);
+    await ctx.db.insert("marks", { seen: run ? 1 : 0 });
+  },
+});
+
+export const cancelRun = mutation({
+  args: { runId: v.id("_scheduled_functions") },
+  handler: (ctx, { runId }) => ctx.scheduler.cancel(runId),
+});
+
+/** Schedules each call (a mutation of this module) after its delay; returns the runs' ids. */
 export const scheduleAll = mutation({
   args: { calls: v.array(v.object({ fn: v.string(), args: v.any(), afterMs: v.number() })) },
   handler: async (ctx, { calls }) => {
-    for (const c of calls) await ctx.scheduler.runAfter(c.afterMs, makeFunctionReference<"mutation">(`fns:${c.fn}`), c.args);
+    const ids = [];
+    for (const c of calls) ids.push(await ctx.scheduler.runAfter(c.afterMs, makeFunctionReference<"mutation">(`fns:${c.fn}`), c.args));
+    return ids;
   },
 });
