@@ -25,6 +25,7 @@ export function runsUserCode(fn: string): boolean {
 /** The name given to convex-test's own transactions (scheduled-run bookkeeping, `t.run`). */
 export const SCHEDULER = "(scheduler)";
 
+/** A document as convex-test stores it. */
 export type Doc = { _id: string; [field: string]: unknown };
 type Key = Value[];
 
@@ -193,6 +194,7 @@ export interface Tally {
   byPair: Map<string, Cause & { victim: string; conflicts: number }>;
 }
 
+/** A tally with nothing counted. */
 export function emptyTally(): Tally {
   return { byVictim: new Map(), byPair: new Map() };
 }
