@@ -34,6 +34,10 @@ export const WORKLOADS: Workload[] = [
     backoffMs: [1_000, 2_000],
     transactionLimits: true,
   },
+  // Streamed: producers keep enqueueing while the pool works (5 jobs per 100 ms at p=10, 25 at p=50).
+  { name: "stream-act-500-p10", kind: "action", jobs: 500, pool: "p10", maxParallelism: 10, durationMs: 200, stream: { perTick: 5, everyMs: 100 }, transactionLimits: true },
+  { name: "stream-act-2k-p50", kind: "action", jobs: 2_000, pool: "p50", maxParallelism: 50, durationMs: 200, stream: { perTick: 25, everyMs: 100 }, transactionLimits: true },
+  { name: "stream-mut-1k-p10", kind: "mutation", jobs: 1_000, pool: "p10", maxParallelism: 10, stream: { perTick: 5, everyMs: 10 }, transactionLimits: true },
 ];
 
 /** One line of the targets table. `pass: null` when the workloads it needs did not run. */
@@ -143,7 +147,7 @@ function printTable(rows: string[][]) {
 
 function printWorkloads(results: WorkloadResult[]) {
   printTable([
-    ["workload", "jobs", "p", "makespan", "vs ideal", "ms/job", "calls/job", "(tx+act)", "nested/job", "reads/job", "writes/job", "sched/job", "max rd/tx", "max wr/tx", "wall s"],
+    ["workload", "jobs", "p", "makespan", "vs ideal", "ms/job", "calls/job", "(tx+act)", "nested/job", "reads/job", "writes/job", "sched/job", "max rd/tx", "max wr/tx", "conflicts/job", "wall s"],
     ...results.map((r) => [
       r.name,
       String(r.jobs),
@@ -159,8 +163,19 @@ function printWorkloads(results: WorkloadResult[]) {
       fmt(r.perJob.functionsScheduled),
       String(r.peaks.documentsRead.value),
       String(r.peaks.documentsWritten.value),
+      fmt(r.conflicts.perJob, 3),
       fmt(r.wallMs / 1000, 1),
     ]),
+  ]);
+}
+
+/** Modelled OCC conflicts per job by (victim, writer, table, index); see docs/benchmark.md. */
+function printConflicts(results: WorkloadResult[]) {
+  printTable([
+    ["workload", "victim", "user code", "writer", "table", "index", "conflicts/job"],
+    ...results.flatMap((r) =>
+      r.conflicts.byPair.map((p) => [r.name, p.victim, p.runsUserCode ? "yes" : "no", p.writer, p.table, p.index, fmt(p.perJob, 3)]),
+    ),
   ]);
 }
 
@@ -226,6 +241,8 @@ async function main() {
 
   console.log("\nWork pools, per job (calls = transactions + action runs, as Convex bills them)\n");
   printWorkloads(results);
+  console.log("\nModelled OCC conflicts per job, by victim and writer\n");
+  printConflicts(results);
   console.log("\nTargets\n");
   printTargets(targets);
   const wallS = (performance.now() - started) / 1000;

@@ -6,6 +6,7 @@
 import { api } from "./convex/_generated/api.js";
 import { createApp } from "../scripts/lib/app.js";
 import { installSimClock, runUntil } from "../scripts/lib/clock.js";
+import { conflictReport, installConflictModel, resetConflicts, type ConflictReport } from "../scripts/lib/conflicts.js";
 import { LIMITS, getTally, observe, resetTally, summarize, type LimitKey, type Peak } from "../scripts/lib/metrics.js";
 
 /** Jobs per enqueue call (one app mutation enqueues this many with enqueue*Batch). */
@@ -30,6 +31,11 @@ export interface Workload {
   /** Retry workloads: the pool's backoff before attempts 2, 3, ... (for the ideal). */
   backoffMs?: number[];
   transactionLimits: boolean;
+  /**
+   * Streamed workloads: instead of enqueueing everything up front, an app mutation enqueues
+   * `perTick` jobs every `everyMs` (scheduling itself) while the pool works.
+   */
+  stream?: { perTick: number; everyMs: number };
 }
 
 type PerJob = {
@@ -76,6 +82,8 @@ export interface WorkloadResult {
   bookkeepingTransactions: number;
   /** Outcome check: counts from the pool's stats at the end. */
   finalStats: { succeeded: number; failed: number; canceled: number; pending: number; running: number };
+  /** Modelled OCC conflicts (scripts/lib/conflicts.ts; docs/benchmark.md, "Conflict model"). */
+  conflicts: ConflictReport;
   /** Real time the workload took to simulate. */
   wallMs: number;
 }
@@ -84,11 +92,17 @@ export interface WorkloadResult {
 export async function runWorkload(w: Workload): Promise<WorkloadResult> {
   const wallStart = performance.now();
   const clock = await installSimClock();
+  installConflictModel();
   try {
     const t = await createApp({ appDir: "bench/convex", transactionLimits: w.transactionLimits });
     resetTally();
+    resetConflicts();
     const start = clock.now();
-    for (let from = 0; from < w.jobs; from += ENQUEUE_BATCH) {
+    if (w.stream) {
+      const { perTick, everyMs } = w.stream;
+      await t.mutation(api.work.startStream, { pool: w.pool, kind: w.kind, from: 0, total: w.jobs, perTick, everyMs, ms: w.durationMs ?? 0 });
+    }
+    for (let from = 0; from < w.jobs && !w.stream; from += ENQUEUE_BATCH) {
       const count = Math.min(ENQUEUE_BATCH, w.jobs - from);
       if (w.kind === "mutation") await t.mutation(api.work.enqueueWrites, { pool: w.pool, from, count });
       else if (w.failFirst) {
@@ -114,7 +128,9 @@ function idealActionMs(w: Workload): number {
   const attempts = (w.failFirst ?? 0) + 1;
   const throughput = Math.ceil((attempts * w.jobs) / w.maxParallelism) * w.durationMs!;
   const chain = attempts * w.durationMs! + (w.backoffMs ?? []).slice(0, attempts - 1).reduce((a, b) => a + b, 0);
-  return Math.max(throughput, chain);
+  // Streamed: the last job cannot start before it is enqueued.
+  const arrival = w.stream ? (Math.ceil(w.jobs / w.stream.perTick) - 1) * w.stream.everyMs + w.durationMs! : 0;
+  return Math.max(throughput, chain, arrival);
 }
 
 function measure(w: Workload, makespanMs: number, finalStats: WorkloadResult["finalStats"], wallMs: number): WorkloadResult {
@@ -164,6 +180,7 @@ function measure(w: Workload, makespanMs: number, finalStats: WorkloadResult["fi
       pending: finalStats.pending,
       running: finalStats.running,
     },
+    conflicts: conflictReport(w.jobs),
     wallMs,
   };
 }

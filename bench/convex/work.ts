@@ -6,11 +6,11 @@
  * is no convex.config.ts here, and `components` is typed by hand below (what codegen would emit).
  */
 import { componentsGeneric } from "convex/server";
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import type { ComponentApi } from "../../src/component/_generated/component.js";
 import { Workpool } from "../../src/client/index.js";
 import { internal } from "./_generated/api.js";
-import { internalAction, internalMutation, mutation, query } from "./_generated/server.js";
+import { internalAction, internalMutation, mutation, query, type MutationCtx } from "./_generated/server.js";
 
 const components = componentsGeneric() as unknown as { jobs: ComponentApi<"jobs"> };
 
@@ -96,6 +96,39 @@ export const enqueueSleeps = mutation({
     return ids.length;
   },
 });
+
+const vStream = {
+  pool: vPoolName,
+  kind: v.union(v.literal("mutation"), v.literal("action")),
+  /** Jobs enqueued so far, and in all. */
+  from: v.number(),
+  total: v.number(),
+  perTick: v.number(),
+  everyMs: v.number(),
+  /** Action jobs: how long each sleeps. */
+  ms: v.number(),
+};
+type Stream = Infer<ReturnType<typeof v.object<typeof vStream>>>;
+
+/** One producer tick: enqueues the next `perTick` jobs and, if more remain, schedules the next tick. */
+async function produceTick(ctx: MutationCtx, a: Stream): Promise<null> {
+  const count = Math.min(a.perTick, a.total - a.from);
+  if (a.kind === "mutation") {
+    const args = Array.from({ length: count }, (_, i) => ({ n: a.from + i }));
+    await pools[a.pool].enqueueMutationBatch(ctx, internal.work.writeRow, args);
+  } else {
+    await pools[a.pool].enqueueActionBatch(ctx, internal.work.sleep, Array.from({ length: count }, () => ({ ms: a.ms })));
+  }
+  if (a.from + count < a.total) await ctx.scheduler.runAfter(a.everyMs, internal.work.produce, { ...a, from: a.from + count });
+  return null;
+}
+
+/**
+ * Streamed workloads: a producer that keeps enqueueing while the pool works, as an app's own
+ * scheduled mutation would (so its enqueues can overlap the pool's transactions).
+ */
+export const startStream = mutation({ args: vStream, returns: v.null(), handler: produceTick });
+export const produce = internalMutation({ args: vStream, returns: v.null(), handler: produceTick });
 
 /** A pool's counts; the benchmark polls it (uncounted) to know when a workload is done. */
 export const stats = query({
