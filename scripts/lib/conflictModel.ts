@@ -14,6 +14,8 @@ import { CommitTsPlaceholder, compareValues, jsonToConvex, type Value } from "co
 export const RUNS_USER_CODE: Record<string, boolean> = {
   "jobs:pool/worker:runMutationJob": true,
   "jobs:pool/worker:complete": true,
+  // Cancels pending jobs in batches and runs their onComplete.
+  "jobs:pool/cancel:cancelPendingBatch": true,
   "jobs:pool/dispatch:dispatch": false,
 };
 

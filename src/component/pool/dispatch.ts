@@ -29,7 +29,8 @@ type State = Doc<"dispatchState">;
 type Counts = State["counts"];
 
 export const dispatch = internalMutation({
-  args: { pool: v.id("pools") },
+  /** `timerAt`: set when this run is the dispatcher's own timer (see armTimer in ./wake.ts). */
+  args: { pool: v.id("pools"), timerAt: v.optional(v.number()) },
   returns: v.null(),
   handler: async (ctx, args) => {
     const now = Date.now();
@@ -58,6 +59,7 @@ export const dispatch = internalMutation({
       nextDelayedAt: earliest(view.nextDelayedAt, retryAt),
       nextExpiry,
       watchdogChecked: watchdogDue,
+      firedAt: args.timerAt,
       now,
     });
     return null;

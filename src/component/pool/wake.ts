@@ -17,6 +17,8 @@ export const WATCHDOG_MS = 30_000;
  * much later sees its jobs.
  */
 export const CONFIRM_AFTER_MS = 2_000;
+/** A recorded timer this far past due is taken to have failed (its run threw) and is replaced. */
+const OVERDUE_MS = 60_000;
 /** Longest pause between follow-up runs that keep seeing mutation jobs still in flight. */
 const MAX_FOLLOW_UP_DELAY_MS = 1_000;
 
@@ -38,6 +40,8 @@ export interface RunOutcome {
   nextExpiry: number | null;
   /** This run checked running jobs for dead runs. */
   watchdogChecked: boolean;
+  /** Set when this run is the dispatcher's own timer: the time it was armed for. */
+  firedAt: number | undefined;
   now: number;
 }
 
@@ -77,7 +81,7 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
   const timerAt = due.length ? Math.min(...due) : null;
   // While busy, an earlier timer is harmless (it just looks again); once nothing runs, the
   // timer must be exactly what is still needed, so an idle pool is not woken for nothing.
-  const timer = await armTimer(ctx, pool._id, state.timer, timerAt, now, running.length > 0);
+  const timer = await armTimer(ctx, pool._id, state.timer, timerAt, now, running.length > 0, r.firedAt);
 
   await ctx.db.patch(state._id, {
     running,
@@ -91,7 +95,13 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
   });
 }
 
-/** Keeps the current timer if it fires when needed (or, if `earlyOk`, sooner); else replaces it. */
+/**
+ * Keeps the current timer if it fires when needed (or, if `earlyOk`, sooner); else replaces it.
+ * Whether the current timer is still pending is known without reading its scheduler row (a row
+ * the scheduler writes as the run starts, which would put every timer run in conflict with its
+ * own start): a timer run is told its time (`firedAt`) and always rewrites the timer, so a
+ * recorded timer is pending unless this run is it, or it is long overdue (its run failed).
+ */
 async function armTimer(
   ctx: MutationCtx,
   pool: Id<"pools">,
@@ -99,15 +109,19 @@ async function armTimer(
   at: number | null,
   now: number,
   earlyOk: boolean,
+  firedAt: number | undefined,
 ): Promise<State["timer"]> {
-  const live = current && (await ctx.db.system.get(current.id))?.state.kind === "pending";
+  const live = current !== undefined && current.at !== firedAt && current.at > now - OVERDUE_MS;
+  // A timer already due may be starting right now: let it run (it just looks again), and only
+  // cancel one still in the future.
+  const cancelable = live && current!.at > now;
   if (at === null) {
-    if (live) await ctx.scheduler.cancel(current!.id);
+    if (cancelable) await ctx.scheduler.cancel(current!.id);
     return undefined;
   }
   if (live && (current!.at === at || (earlyOk && current!.at < at))) return current;
-  if (live) await ctx.scheduler.cancel(current!.id);
-  const id = await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool });
+  if (cancelable) await ctx.scheduler.cancel(current!.id);
+  const id = await ctx.scheduler.runAt(at, internal.pool.dispatch.dispatch, { pool, timerAt: at });
   return { at, id };
 }
 
