@@ -67,6 +67,17 @@ function apiFile(files) {
   ].join("\n");
 }
 
+/** A user's Convex app's compiler options (as `npx convex dev` sets them up), minus `types`. */
+export const APP_COMPILER_OPTIONS = {
+  target: "ES2022",
+  lib: ["ES2023", "DOM"],
+  module: "ESNext",
+  moduleResolution: "Bundler",
+  strict: true,
+  skipLibCheck: true,
+  noEmit: true,
+};
+
 /** `convex-jobs` import paths mapped to the sources, for a check without a build. */
 const SRC_PATHS = {
   "convex-jobs": ["src/client/index.ts"],
@@ -104,13 +115,7 @@ export function typecheckSnippets({ dir, nodeModules, fromSource }) {
     path.join(dir, "tsconfig.json"),
     JSON.stringify({
       compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2023", "DOM"],
-        module: "ESNext",
-        moduleResolution: "Bundler",
-        strict: true,
-        skipLibCheck: true,
-        noEmit: true,
+        ...APP_COMPILER_OPTIONS,
         types: fromSource ? ["node", "vite/client"] : ["vite/client"],
         ...(fromSource ? { paths } : {}),
       },
