@@ -10,8 +10,10 @@
 //      check the pool's enqueue/dispatch/worker modules register Convex functions;
 //   6. run the example's tests against the installed package (`convex-jobs/test` from dist), and
 //      check they print no stack traces (a user's passing `npm test` must be quiet);
-//   7. typecheck every ```ts block of README.md against the installed package (check-readme.mjs);
-//   8. copy the README's test recipe, verbatim, into the app and run it 20 times in a row.
+//   7. typecheck every ```ts block of README.md against the installed package, written as the
+//      files of a fresh app (check-readme.mjs);
+//   8. copy the README's test recipe, verbatim, into that app (the README's own example code)
+//      and run it 20 times in a row.
 // Exits non-zero on the first failure. Usage: npm run bundle-check [-- --keep] (--keep leaves the
 // temporary directory for inspection).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -246,9 +248,13 @@ async function step5Analyze({ push, component }) {
  * Runs the app's vitest (with `filters`, if any) and fails unless every test passes with nothing
  * on stderr and no stack trace in the output: a passing run must be quiet.
  */
-function vitest(filters = []) {
-  const res = spawnSync(process.execPath, [path.join(app, "node_modules/vitest/vitest.mjs"), "run", "--root", app, ...filters], {
-    cwd: app,
+function vitest(root, filters = []) {
+  writeFileSync(
+    path.join(root, "vitest.config.mjs"),
+    `export default { test: { environment: "edge-runtime", server: { deps: { inline: ["convex-test"] } } } };\n`,
+  );
+  const res = spawnSync(process.execPath, [path.join(root, "node_modules/vitest/vitest.mjs"), "run", "--root", root, ...filters], {
+    cwd: root,
     encoding: "utf8",
     env: { ...process.env, CI: "true", NO_COLOR: "1" },
   });
@@ -261,13 +267,9 @@ function vitest(filters = []) {
 }
 
 function step6Tests() {
-  writeFileSync(
-    path.join(app, "vitest.config.mjs"),
-    `export default { test: { environment: "edge-runtime", server: { deps: { inline: ["convex-test"] } } } };\n`,
-  );
   // The example's scale tests are slow on a loaded machine: the repository's own timeout
   // (vitest.config.ts), not vitest's 5 s default. The README recipe (step 8) keeps the default.
-  vitest(["--testTimeout", "60000"]);
+  vitest(app, ["--testTimeout", "60000"]);
   ok("example tests pass against the installed package (convex-jobs/test from dist), printing no stack traces");
 }
 
@@ -278,22 +280,24 @@ function step7Readme() {
   const { ok: typechecks, output, count } = typecheckSnippets({ dir, nodeModules: path.join(app, "node_modules"), fromSource: false });
   if (!typechecks) fail(`README.md snippets do not typecheck against the installed package:\n${output}`);
   ok(`all ${count} \`\`\`ts blocks of README.md typecheck against the installed package`);
+  return dir;
 }
 
 /** Runs of the README's test recipe; each copy is its own test file, so each loads modules cold. */
 const RECIPE_RUNS = 20;
 
-function step8Recipe() {
+/** Runs the README's test recipe in `readmeApp`, the app made of the README's own blocks. */
+function step8Recipe(readmeApp) {
   const { file, code } = testRecipe();
   if (!file.startsWith("convex/") || !file.endsWith(".test.ts")) fail(`the test recipe is ${file}; expected convex/*.test.ts`);
   const base = file.slice(0, -".test.ts".length);
   for (let i = 1; i <= RECIPE_RUNS; i++) {
-    writeFileSync(path.join(app, `${base}.readme${String(i).padStart(2, "0")}.test.ts`), `${code}\n`);
+    writeFileSync(path.join(readmeApp, `${base}.run${String(i).padStart(2, "0")}.test.ts`), `${code}\n`);
   }
-  const output = vitest([`${base}.readme`]);
+  const output = vitest(readmeApp, [`${base}.run`]);
   const passed = Number(/Tests\s+(\d+) passed/.exec(output)?.[1] ?? 0);
   if (passed !== RECIPE_RUNS) fail(`the README's test recipe: ${passed} of ${RECIPE_RUNS} runs passed`);
-  ok(`the README's test recipe (${file}), copied verbatim into the app, passes ${RECIPE_RUNS} runs in a row, each loading modules cold`);
+  ok(`the README's test recipe (${file}), copied verbatim into the app made of the README's blocks, passes ${RECIPE_RUNS} runs in a row, each loading modules cold`);
 }
 
 try {
@@ -303,8 +307,8 @@ try {
   const bundle = step4Bundle();
   await step5Analyze(bundle);
   step6Tests();
-  step7Readme();
-  step8Recipe();
+  const readmeApp = step7Readme();
+  step8Recipe(readmeApp);
   console.log(`\nbundle-check: PASSED\n${summary.map((s) => `  - ${s}`).join("\n")}`);
 } catch (e) {
   console.error(`\nbundle-check: FAILED: ${e.message}`);
