@@ -8,7 +8,12 @@
 //      check the push request lists the app's modules and the component with its modules;
 //   5. evaluate every bundled function module in Node, as the backend's analyze step would, and
 //      check the pool's enqueue/dispatch/worker modules register Convex functions;
-//   6. run the example's tests against the installed package (`convex-jobs/test` from dist).
+//   6. run the example's tests against the installed package (`convex-jobs/test` from dist), and
+//      check they print no stack traces (a user's passing `npm test` must be quiet);
+//   7. typecheck every ```ts block of README.md against the installed package, written as the
+//      files of a fresh app (check-readme.mjs);
+//   8. copy the README's test recipe, verbatim, into that app (the README's own example code)
+//      and run it 20 times in a row.
 // Exits non-zero on the first failure. Usage: npm run bundle-check [-- --keep] (--keep leaves the
 // temporary directory for inspection).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -26,7 +31,9 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { APP_COMPILER_OPTIONS, textProblems, typecheckSnippets } from "./check-readme.mjs";
 import { convexCli, repoRoot } from "./convex-cli.mjs";
+import { testRecipe } from "./readme-snippets.mjs";
 
 const keep = process.argv.includes("--keep");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "convex-jobs-bundle-check-"));
@@ -104,6 +111,7 @@ function step2Install(tarball, pkg) {
     ...requiredPeers,
     ...optionalPeers,
     "vitest",
+    "vite", // its types, for import.meta.glob in the README's test recipe
     "@edge-runtime/vm",
     "typescript",
   ];
@@ -129,16 +137,7 @@ function step3Typecheck() {
   writeFileSync(
     path.join(app, "tsconfig.json"),
     JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2023", "DOM"],
-        module: "ESNext",
-        moduleResolution: "Bundler",
-        strict: true,
-        skipLibCheck: true,
-        noEmit: true,
-        types: [],
-      },
+      compilerOptions: { ...APP_COMPILER_OPTIONS, types: [] },
       include: ["convex"],
     }),
   );
@@ -245,16 +244,60 @@ async function step5Analyze({ push, component }) {
   ok(`bundled modules load in Node; app: ${describe(appFns)}; component: ${describe(componentFns)}`);
 }
 
-function step6Tests() {
+/**
+ * Runs the app's vitest (with `filters`, if any) and fails unless every test passes with nothing
+ * on stderr and no stack trace in the output: a passing run must be quiet.
+ */
+function vitest(root, filters = []) {
   writeFileSync(
-    path.join(app, "vitest.config.mjs"),
+    path.join(root, "vitest.config.mjs"),
     `export default { test: { environment: "edge-runtime", server: { deps: { inline: ["convex-test"] } } } };\n`,
   );
-  run(process.execPath, [path.join(app, "node_modules/vitest/vitest.mjs"), "run", "--root", app], {
-    cwd: app,
-    env: { ...process.env, CI: "true" },
+  const res = spawnSync(process.execPath, [path.join(root, "node_modules/vitest/vitest.mjs"), "run", "--root", root, ...filters], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, CI: "true", NO_COLOR: "1" },
   });
-  ok("example tests pass against the installed package (convex-jobs/test from dist)");
+  const output = `${res.stdout}${res.stderr}`;
+  process.stdout.write(output);
+  if (res.status !== 0) fail(`vitest ${filters.join(" ")} failed with exit code ${res.status}`);
+  const noisy = output.split("\n").filter((l) => /^stderr \||^\s+at .+:\d+:\d+\)?$/.test(l));
+  if (noisy.length) fail(`the passing test run printed logs or stack traces:\n${noisy.slice(0, 10).join("\n")}`);
+  return output;
+}
+
+function step6Tests() {
+  // The example's scale tests are slow on a loaded machine: the repository's own timeout
+  // (vitest.config.ts), not vitest's 5 s default. The README recipe (step 8) keeps the default.
+  vitest(app, ["--testTimeout", "60000"]);
+  ok("example tests pass against the installed package (convex-jobs/test from dist), printing no stack traces");
+}
+
+function step7Readme() {
+  const problems = textProblems();
+  if (problems.length) fail(`README.md:\n  ${problems.join("\n  ")}`);
+  const dir = path.join(tmp, "readme-app");
+  const { ok: typechecks, output, count } = typecheckSnippets({ dir, nodeModules: path.join(app, "node_modules"), fromSource: false });
+  if (!typechecks) fail(`README.md snippets do not typecheck against the installed package:\n${output}`);
+  ok(`all ${count} \`\`\`ts blocks of README.md typecheck against the installed package`);
+  return dir;
+}
+
+/** Runs of the README's test recipe; each copy is its own test file, so each loads modules cold. */
+const RECIPE_RUNS = 20;
+
+/** Runs the README's test recipe in `readmeApp`, the app made of the README's own blocks. */
+function step8Recipe(readmeApp) {
+  const { file, code } = testRecipe();
+  if (!file.startsWith("convex/") || !file.endsWith(".test.ts")) fail(`the test recipe is ${file}; expected convex/*.test.ts`);
+  const base = file.slice(0, -".test.ts".length);
+  for (let i = 1; i <= RECIPE_RUNS; i++) {
+    writeFileSync(path.join(readmeApp, `${base}.run${String(i).padStart(2, "0")}.test.ts`), `${code}\n`);
+  }
+  const output = vitest(readmeApp, [`${base}.run`]);
+  const passed = Number(/Tests\s+(\d+) passed/.exec(output)?.[1] ?? 0);
+  if (passed !== RECIPE_RUNS) fail(`the README's test recipe: ${passed} of ${RECIPE_RUNS} runs passed`);
+  ok(`the README's test recipe (${file}), copied verbatim into the app made of the README's blocks, passes ${RECIPE_RUNS} runs in a row, each loading modules cold`);
 }
 
 try {
@@ -264,6 +307,8 @@ try {
   const bundle = step4Bundle();
   await step5Analyze(bundle);
   step6Tests();
+  const readmeApp = step7Readme();
+  step8Recipe(readmeApp);
   console.log(`\nbundle-check: PASSED\n${summary.map((s) => `  - ${s}`).join("\n")}`);
 } catch (e) {
   console.error(`\nbundle-check: FAILED: ${e.message}`);

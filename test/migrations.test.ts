@@ -24,11 +24,23 @@ describe("migrations driver", () => {
       step._handler = real;
       throw new Error("simulated: the action was killed by a deploy");
     };
+    // convex-test logs a scheduled function that throws: expect exactly that log, and keep it
+    // out of the output (an `npm test` with nothing failed prints no stack traces).
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    let errors: unknown[][];
     try {
       await steps(t, 1);
     } finally {
       step._handler = real;
+      errors = [...logged.mock.calls];
+      logged.mockRestore();
     }
+    expect(errors).toEqual([
+      [
+        "Error when running scheduled function migrations/driver:step",
+        expect.objectContaining({ message: "simulated: the action was killed by a deploy" }),
+      ],
+    ]);
     expect(await one(t, CREDITS)).toMatchObject({ state: "running", processed: 500, batches: 1 });
     await steps(t, 1); // nothing left to run but the watchdog, 5 minutes later: it revives the driver
     await finish(t);

@@ -1,6 +1,6 @@
 /** Fan-out: one action per item, at most 5 at a time, results recorded by an onComplete callback. */
 import { v } from "convex/values";
-import { Workpool, onCompleteArgs, type JobId } from "convex-jobs";
+import { Workpool, onCompleteArgs, vJobId, type JobId } from "convex-jobs";
 import { components, internal } from "./_generated/api";
 import { internalAction, internalMutation, mutation, query } from "./_generated/server";
 
@@ -60,6 +60,12 @@ export const items = query({
       .query("items")
       .withIndex("by_batch", (q) => q.eq("batch", batch))
       .collect(),
+});
+
+/** Cancels one item's job. `vJobId` types the argument as a `JobId`, so no cast is needed. */
+export const cancelItem = mutation({
+  args: { jobId: vJobId },
+  handler: (ctx, { jobId }): Promise<boolean> => itemPool.cancel(ctx, jobId),
 });
 
 export const stats = query({ args: {}, handler: (ctx) => itemPool.stats(ctx) });

@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { vJobId, vRunId } from "convex-jobs";
 
 export default defineSchema({
   counters: defineTable({ name: v.string(), value: v.number() }).index("by_name", ["name"]),
@@ -9,7 +10,7 @@ export default defineSchema({
     status: v.union(v.literal("queued"), v.literal("done"), v.literal("failed"), v.literal("canceled")),
     output: v.optional(v.number()),
     error: v.optional(v.string()),
-    jobId: v.optional(v.string()),
+    jobId: v.optional(vJobId),
   }).index("by_batch", ["batch"]),
   /** Weather reports fetched by a flaky action through the retrier (convex/weather.ts). */
   weather: defineTable({
@@ -17,7 +18,7 @@ export default defineSchema({
     status: v.union(v.literal("fetching"), v.literal("done"), v.literal("failed"), v.literal("canceled")),
     tempC: v.optional(v.number()),
     error: v.optional(v.string()),
-    runId: v.optional(v.string()),
+    runId: v.optional(vRunId),
   }).index("by_city", ["city"]),
   /** Used by the migrations example (convex/migrations.ts): `role` was added after launch. */
   users: defineTable({

@@ -3,7 +3,7 @@
  * pool that retries actions by default and stops early on errors that won't get better.
  */
 import { ConvexError, v } from "convex/values";
-import { ActionRetrier, NonRetryableError, RetryAfterError, Workpool, onCompleteArgs, type JobId, type RunId } from "convex-jobs";
+import { ActionRetrier, NonRetryableError, RetryAfterError, Workpool, onCompleteArgs, vRunId, type JobId, type RunId } from "convex-jobs";
 import { components, internal } from "./_generated/api";
 import { internalAction, internalMutation, mutation, query } from "./_generated/server";
 
@@ -72,8 +72,8 @@ export const reports = query({ args: {}, handler: (ctx) => ctx.db.query("weather
 
 /** A run's live status: attempts so far, last error, when the next attempt is due. */
 export const runStatus = query({
-  args: { runId: v.string() },
-  handler: (ctx, { runId }) => retrier.status(ctx, runId as RunId),
+  args: { runId: vRunId }, // typed as a RunId: no cast
+  handler: (ctx, { runId }) => retrier.status(ctx, runId),
 });
 
 // --- Retries in a pool -----------------------------------------------------------------------

@@ -33,4 +33,19 @@ describe("example app", () => {
     ]);
     expect(await t.query(api.fanout.stats, {})).toMatchObject({ succeeded: 6, failed: 1, running: 0, pending: 0 });
   });
+
+  test("a job id as an argument: cancelItem takes the id processItems returned (vJobId)", async () => {
+    const t = setup();
+    const jobIds = await t.mutation(api.fanout.processItems, { batch: "c1", inputs: [1, 2, 3] });
+    expect(await t.mutation(api.fanout.cancelItem, { jobId: jobIds[1] })).toBe(true);
+    await t.finishAllScheduledFunctions(vi.runAllTimers, 1000);
+    const items = await t.query(api.fanout.items, { batch: "c1" });
+    expect(items.map((i) => [i.input, i.status, i.jobId])).toEqual([
+      [1, "done", jobIds[0]],
+      [2, "canceled", jobIds[1]],
+      [3, "done", jobIds[2]],
+    ]);
+    // The job finished long ago: a second cancel reports it.
+    expect(await t.mutation(api.fanout.cancelItem, { jobId: jobIds[1] })).toBe(false);
+  });
 });

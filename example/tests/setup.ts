@@ -1,21 +1,14 @@
 /** A convex-test instance of the example app with convex-jobs registered, as a user would set it up. */
 import { convexTest } from "convex-test";
-import jobsTest, { register } from "convex-jobs/test";
+import { register } from "convex-jobs/test";
 import schema from "../convex/schema";
 
 export const modules = import.meta.glob("../convex/**/*.ts");
 
-// Tests that drive time with a discrete-event clock (test/clock.ts) move time whenever nothing
-// can make progress; a first-time module import is real I/O, so load every module up front.
-// (convex.config.ts only loads inside the Convex runtime, so it is left out.)
-await Promise.all(
-  [...Object.entries(modules), ...Object.entries(jobsTest.modules)]
-    .filter(([path]) => !path.includes("convex.config"))
-    .map(([, load]) => load()),
-);
-
 export function setup(opts: { transactionLimits?: boolean } = {}) {
   const t = convexTest({ schema, modules, transactionLimits: opts.transactionLimits ?? false });
-  register(t);
+  // With `modules`, register loads the app's modules and the component's up front, and the fake
+  // clock (tests/weather.test.ts) waits for them: a first import never looks like idle time.
+  register(t, { modules });
   return t;
 }

@@ -2,9 +2,11 @@
  * Compile-time checks of the client's types (run by `npm run typecheck`, never executed).
  * Each `@ts-expect-error` must stay an error: if the types loosen, tsc reports the directive unused.
  */
-import { v } from "convex/values";
-import { ActionRetrier, Workpool, type JobId, type JobResult } from "convex-jobs";
-import { components, internal } from "../convex/_generated/api";
+import type { FunctionArgs } from "convex/server";
+import { v, type Infer } from "convex/values";
+import { ActionRetrier, Workpool, vJobId, vRunId, type JobId, type JobResult, type RunId } from "convex-jobs";
+import { api, components, internal } from "../convex/_generated/api";
+import type { Doc } from "../convex/_generated/dataModel";
 import { internalMutation } from "../convex/_generated/server";
 import { onCompleteArgs } from "convex-jobs";
 
@@ -65,3 +67,17 @@ export const typedCallback = internalMutation({
     void n, r;
   },
 });
+
+// vJobId and vRunId infer the branded ids, in function args and in documents.
+export const inferredIds = (args: FunctionArgs<typeof api.fanout.cancelItem>, item: Doc<"items">, weather: Doc<"weather">) => {
+  const a: JobId = args.jobId;
+  const b: JobId | undefined = item.jobId;
+  const c: RunId | undefined = weather.runId;
+  const d: JobId = null as unknown as Infer<typeof vJobId>;
+  const e: RunId = null as unknown as Infer<typeof vRunId>;
+  // @ts-expect-error a plain string is not a JobId argument
+  const f: FunctionArgs<typeof api.fanout.cancelItem> = { jobId: "some-string" };
+  // @ts-expect-error v.string() infers a plain string, which is not a JobId
+  const g: JobId = null as unknown as Infer<ReturnType<typeof v.string>>;
+  return [a, b, c, d, e, f, g];
+};

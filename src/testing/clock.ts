@@ -5,10 +5,12 @@
  * a day-later retention clean-up included).
  *
  * Needs `@sinonjs/fake-timers` (a dev dependency of your app); it is loaded on first use.
- * Load your modules before driving the clock (a first-time import is real I/O, which the clock
- * would mistake for "nothing to do"): `await Promise.all(Object.values(modules).map((m) => m()))`.
+ * A first-time module import is real I/O, which the clock would mistake for "nothing to do": the
+ * clock waits for every load `register()` started or tracks (src/testing/modules.ts) before it
+ * moves time.
  */
 import type FakeTimersModule from "@sinonjs/fake-timers";
+import { loadsInFlight, modulesLoaded } from "./modules.js";
 
 /** The clock `installClock()` returns. */
 export type Clock = Awaited<ReturnType<typeof installClock>>;
@@ -32,6 +34,9 @@ const FIXED_TURNS = 40;
 /** One real event-loop turn (setImmediate is never faked). */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** The clock installed now, if any: a test that failed before `uninstall()` leaves it behind. */
+let installed: { uninstall(): void } | undefined;
+
 /**
  * Fakes `setTimeout`, `clearTimeout` and `Date` until `uninstall()`. Pass the start time as a
  * number or as `{ start }`.
@@ -42,27 +47,43 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * await clock.drain();        // until nothing is due within an hour
  * clock.uninstall();
  * ```
+ * Prefer `withClock`, which uninstalls even when the test fails. A clock left installed by an
+ * earlier test that failed before `uninstall()` is uninstalled first, so one failure does not
+ * fail every later test with "Can't install fake timers twice".
  */
 export async function installClock(options: number | ClockOptions = {}) {
   const { start = Date.UTC(2026, 0, 1), activity } = typeof options === "number" ? { start: options } : options;
   const FakeTimers: typeof FakeTimersModule = (await import("@sinonjs/fake-timers")).default;
+  installed?.uninstall();
   const clock = FakeTimers.install({ now: start, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  const handle = {
+    uninstall() {
+      if (installed !== handle) return; // already uninstalled: a second call is harmless
+      installed = undefined;
+      clock.uninstall();
+    },
+  };
+  installed = handle;
 
   /**
    * Lets promises and convex-test's queued transactions run without moving time: until
-   * `activity()` stops changing if it was given, else for `turns` real event-loop turns.
+   * `activity()` stops changing if it was given, else for `turns` real event-loop turns. Module
+   * loads in flight are always waited for, however long they take.
    */
   async function settle(turns = FIXED_TURNS) {
-    if (!activity) {
-      for (let i = 0; i < turns; i++) await turn();
-      return;
-    }
-    let before: number;
     do {
-      before = activity();
-      await turn();
-      await turn();
-    } while (activity() !== before);
+      await modulesLoaded();
+      if (!activity) {
+        for (let i = 0; i < turns; i++) await turn();
+        continue;
+      }
+      let before: number;
+      do {
+        before = activity();
+        await turn();
+        await turn();
+      } while (activity() !== before);
+    } while (loadsInFlight());
   }
 
   /** When the earliest pending timer fires, or Infinity. */
@@ -131,7 +152,24 @@ export async function installClock(options: number | ClockOptions = {}) {
     nextTimerAt,
     /** Simulated now. */
     now: () => clock.now,
-    /** Restores the real timers. */
-    uninstall: () => clock.uninstall(),
+    /** Restores the real timers. Calling it again does nothing. */
+    uninstall: () => handle.uninstall(),
   };
+}
+
+/**
+ * Runs `fn` with a fake clock installed, and uninstalls it afterwards, also when `fn` throws:
+ * ```ts
+ * test("...", () => withClock(async (clock) => { ...; await clock.advance(1_000); ... }));
+ * ```
+ * @param options as for `installClock`
+ * @returns what `fn` returns
+ */
+export async function withClock<T>(fn: (clock: Clock) => Promise<T>, options: number | ClockOptions = {}): Promise<T> {
+  const clock = await installClock(options);
+  try {
+    return await fn(clock);
+  } finally {
+    clock.uninstall();
+  }
 }

@@ -1,3 +1,3 @@
 export { Workpool } from "./workpool.js";
-export { onCompleteArgs } from "./validators.js";
+export { onCompleteArgs, vJobId } from "./validators.js";
 export type * from "./types.js";
