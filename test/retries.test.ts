@@ -281,4 +281,23 @@ describe("ActionRetrier", () => {
     const statuses = await t.run((ctx) => Promise.all(ids.map((id) => retrier.status(ctx, id))));
     expect(statuses.every((s) => s?.state === "finished" && s.result.kind === "success" && s.attempt === 3)).toBe(true);
   });
+
+  test("a run keeps its slot through its backoff: status says pending, the next run waits its turn", async () => {
+    const t = setup();
+    const retrier = new ActionRetrier(components.jobs, { maxParallelism: 1, initialBackoffMs: 1000, jitter: "none" });
+    const first = await t.run((ctx) => retrier.run(ctx, internal.fns.flaky, { key: "first", failures: 1, ms: 100 }));
+    await t.run((ctx) => retrier.run(ctx, internal.fns.flaky, { key: "second", failures: 0, ms: 100 }));
+    await clock.advance(500);
+    expect(await t.run((ctx) => retrier.status(ctx, first))).toMatchObject({
+      state: "pending",
+      attempt: 1,
+      lastError: { message: expect.stringMatching(/flaky first attempt 1/) },
+    });
+    expect(attemptTimes("second")).toHaveLength(0);
+    await clock.drain();
+    const [f1, f2] = attemptTimes("first");
+    expect(f2 - f1).toBeGreaterThanOrEqual(1100);
+    expect(attemptTimes("second")[0]).toBeGreaterThan(f2);
+    expect(await t.run((ctx) => retrier.status(ctx, first))).toMatchObject({ state: "finished", attempt: 2 });
+  });
 });

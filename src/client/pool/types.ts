@@ -24,6 +24,13 @@ export interface WorkpoolOptions {
    * `retryActionsByDefault` is set. Unset fields take the defaults (see README).
    */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Action jobs waiting out a retry's backoff keep their slot, and their next attempt is armed in
+   * place (one write instead of two; attempts due together share a runner). Default: false, a
+   * job in backoff frees its slot and re-queues by its retry time. `ActionRetrier` sets it: a
+   * run is one unit of concurrency from start to finish.
+   */
+  retryKeepsSlot?: boolean;
   /** Retry action jobs that do not say otherwise. Default: false. */
   retryActionsByDefault?: boolean;
   /** Which errors are retried, for jobs that don't give their own rule. Default: all. */

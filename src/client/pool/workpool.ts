@@ -193,6 +193,7 @@ export class Workpool {
         retentionMs: this.options.retentionMs,
         logLevel: this.options.logLevel,
         retry: this.retryPolicy,
+        retryKeepsSlot: this.options.retryKeepsSlot,
       },
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });

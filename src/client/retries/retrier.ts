@@ -72,6 +72,7 @@ export class ActionRetrier {
         jitter: options.jitter,
       },
       retryIf: options.retryIf,
+      retryKeepsSlot: true,
     });
     this.policy = normalizeRetryPolicy(this.pool.options.retry, "ActionRetrier");
   }

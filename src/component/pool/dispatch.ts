@@ -94,13 +94,17 @@ async function settleRunning(
   watchdogDue: boolean,
 ) {
   const ended = new Map(view.ended.map((e) => [`${e.jobId}:${e.attempt}`, e]));
+  const rearmed = new Map(view.rearmed.map((e) => [e.jobId, e]));
   const stillRunning: Running[] = [];
   const expiries: number[] = [];
   /** Retries the watchdog scheduled: the view, taken before, does not know them. */
   let retryAt: number | null = null;
   let settled = 0;
   let deadSettled = 0;
-  for (const r of running) {
+  for (const entry of running) {
+    // A retry that kept its slot is the same slot under its next attempt.
+    const next = rearmed.get(entry.jobId);
+    const r = next && next.attempt > entry.attempt ? { ...entry, attempt: next.attempt, workerId: next.workerId } : entry;
     let outcome: { state: Doc<"jobs">["state"] | null; expiresAt: number | null; readyAt?: number } | undefined =
       ended.get(`${r.jobId}:${r.attempt}`);
     if (!outcome && watchdogDue) {
@@ -128,6 +132,8 @@ function earliest(a: number | null, b: number | null | undefined): number | null
 /** The watchdog's check of one running attempt: finishes it as failed if its run is gone. */
 async function settleIfDead(ctx: MutationCtx, pool: Pool, r: Running, now: number) {
   const job = await ctx.db.get(r.jobId);
+  // Re-armed in its slot since the view: still running (the next view reports its attempt).
+  if (job?.state === "running" && job.attempt > r.attempt) return undefined;
   if (!job || job.state !== "running" || job.attempt !== r.attempt) {
     return { state: job?.state ?? null, expiresAt: job?.expiresAt ?? null };
   }

@@ -22,6 +22,7 @@ export const vPoolConfig = v.object({
   retentionMs: v.optional(v.number()),
   logLevel: v.optional(vLogLevel),
   retry: v.optional(vRetryPolicy),
+  retryKeepsSlot: v.optional(v.boolean()),
 });
 
 export const vJobSpec = v.object({
@@ -105,6 +106,7 @@ async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Pr
     retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
     logLevel: config.logLevel ?? "WARN",
     retry: config.retry,
+    retryKeepsSlot: config.retryKeepsSlot,
   };
   if (!existing) {
     const id = await ctx.db.insert("pools", { name: config.name, ...desired });

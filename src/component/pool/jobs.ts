@@ -59,11 +59,24 @@ export async function transition(
 }
 
 /**
- * Ends an attempt of a running job: records the result, or puts it back to pending for a retry.
+ * Takes a retry that keeps its slot (`pools.retryKeepsSlot`): the caller arms the next attempt
+ * for `at` (see `armRetries` in ./worker.ts, which gives retries due together one runner).
+ */
+export type KeepSlot = (job: Job, at: number, lastError: JobError) => void;
+
+/**
+ * Ends an attempt of a running job: records the result, or puts it back to pending for a retry
+ * (or, with `keepSlot` and a pool whose retries keep their slot, hands the retry to the caller).
  * Runs onComplete (exactly once per job: only here and in `cancelJob`, each guarded by state).
  * Returns the job as it now is.
  */
-export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Outcome): Promise<Job> {
+export async function finish(
+  ctx: MutationCtx,
+  job: Job,
+  pool: Pool,
+  outcome: Outcome,
+  keepSlot?: KeepSlot,
+): Promise<Job> {
   const now = Date.now();
   if (job.cancelRequested || outcome.kind === "canceled") {
     // A cancel already reported "canceled" to onComplete when it was requested.
@@ -77,6 +90,10 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
       createLogger(pool.logLevel).info(
         `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
       );
+      if (keepSlot && pool.retryKeepsSlot && job.kind === "action") {
+        keepSlot(job, now + decision.delayMs, outcome.error);
+        return job;
+      }
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
         lastError: outcome.error,

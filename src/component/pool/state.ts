@@ -4,7 +4,9 @@
  *
  *   pending ──dispatch──▶ running ──complete(ok)──────────▶ succeeded
  *      │                    │ ├─────complete(error, no retry)▶ failed
- *      │                    │ └─────complete(error, retry)──▶ pending (readyAt = now + backoff)
+ *      │                    │ ├─────complete(error, retry)──▶ pending (readyAt = now + backoff)
+ *      │                    │ └─────complete(error, retry, slot kept)──▶ running (next attempt
+ *      │                    │        armed for now + backoff: the retrier's pools)
  *      └──cancel──▶ canceled ◀──cancel / complete after cancel requested
  *
  * succeeded, failed and canceled are final: the result is stored and onComplete has run.
@@ -24,7 +26,7 @@ export const FINAL_STATES: readonly JobState[] = ["succeeded", "failed", "cancel
 
 const ALLOWED: Record<JobState, readonly JobState[]> = {
   pending: ["running", "canceled"],
-  running: ["succeeded", "failed", "pending", "canceled"],
+  running: ["succeeded", "failed", "pending", "running", "canceled"],
   succeeded: [],
   failed: [],
   canceled: [],

@@ -41,6 +41,10 @@ async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | n
   if (!job) return null;
   const lastError = job.lastError;
   if (job.state === "pending") return { state: "pending", attempt: job.attempt, readyAt: job.readyAt, lastError };
+  // A retry that kept its slot: the next attempt is armed for readyAt; to the user it waits.
+  if (job.state === "running" && job.readyAt > Date.now()) {
+    return { state: "pending", attempt: job.attempt - 1, readyAt: job.readyAt, lastError };
+  }
   if (job.state === "running") {
     return {
       state: "running",

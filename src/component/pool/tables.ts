@@ -19,6 +19,11 @@ export const pools = defineTable({
   logLevel: vLogLevel,
   /** Default retry policy for jobs that ask for retries without giving one. */
   retry: v.optional(vRetryPolicy),
+  /**
+   * A failed action attempt that will be retried keeps its slot through the backoff and is
+   * re-armed in place (one write), instead of going back to the queue (the retrier's pools).
+   */
+  retryKeepsSlot: v.optional(v.boolean()),
   /** Retry actions when the job does not say (`retryActionsByDefault`). */
   retryActionsByDefault: v.optional(v.boolean()),
   /**

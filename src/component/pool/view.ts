@@ -40,6 +40,8 @@ const vDispatchView = v.object({
   /** Nothing for this run to do: no attempt ended, nothing to fold or start, no timer due. */
   quiet: v.boolean(),
   ended: v.array(vEnded),
+  /** Attempts that failed and were re-armed in their slot (a retry that keeps its slot). */
+  rearmed: v.array(v.object({ jobId: v.id("jobs"), attempt: v.number(), workerId: v.id("_scheduled_functions") })),
   tallies: v.array(v.object({ id: v.id("tallies"), pending: v.number(), canceled: v.number() })),
   ready: v.array(v.id("jobs")),
   /** Slots stay free and startable jobs may lie past what was read (skipped canceled ones). */
@@ -61,9 +63,14 @@ export const dispatchView = internalQuery({
     const state = await dispatchStateOf(ctx, poolId);
     if (!pool || !state) return null;
     const ended = [];
+    const rearmed = [];
     for (const r of state.running) {
       const job = await ctx.db.get(r.jobId);
       if (job && job.state === "running" && job.attempt === r.attempt) continue;
+      if (job && job.state === "running" && job.attempt > r.attempt && job.workerId) {
+        rearmed.push({ jobId: r.jobId, attempt: job.attempt, workerId: job.workerId });
+        continue;
+      }
       ended.push({ jobId: r.jobId, attempt: r.attempt, state: job?.state ?? null, expiresAt: job?.expiresAt ?? null });
     }
     const tallies = await ctx.db
@@ -81,6 +88,7 @@ export const dispatchView = internalQuery({
     const shortJobsInFlight = state.running.some((r) => r.kind !== "action");
     const quiet =
       ended.length === 0 &&
+      rearmed.length === 0 &&
       tallies.length === 0 &&
       ready.length === 0 &&
       !moreReady &&
@@ -91,6 +99,7 @@ export const dispatchView = internalQuery({
     return {
       quiet,
       ended,
+      rearmed,
       tallies: tallies.map((t) => ({ id: t._id, pending: t.pending, canceled: t.canceled })),
       ready,
       moreReady,

@@ -8,7 +8,8 @@ import { v } from "convex/values";
 import { internalAction, internalMutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
-import { attemptAction, finish, toJobError, vAttemptOutcome, type Outcome, type Pool } from "./jobs.js";
+import type { JobError } from "../../shared/validators.js";
+import { attemptAction, finish, toJobError, transition, vAttemptOutcome, type Job, type KeepSlot, type Outcome, type Pool } from "./jobs.js";
 
 /**
  * Runs a mutation or query job inside this transaction, so the job's writes, its result and its
@@ -49,19 +50,47 @@ export const complete = internalMutation({
   handler: async (ctx, { outcomes }) => {
     const pools = new Map<Id<"pools">, Pool | null>();
     const toWake = new Set<Id<"pools">>();
+    const retries: Retry[] = [];
+    const keepSlot: KeepSlot = (job, at, lastError) => retries.push({ job, at, lastError });
     for (const { jobId, attempt, outcome } of outcomes) {
       const job = await ctx.db.get(jobId);
       if (!job || job.state !== "running" || job.attempt !== attempt) continue;
       const pool = await poolOf(ctx, pools, job.pool);
       if (!pool) continue;
-      await finish(ctx, job, pool, outcome);
-      toWake.add(pool._id);
+      const kept = retries.length;
+      await finish(ctx, job, pool, outcome, keepSlot);
+      // A retry that keeps its slot frees nothing: no dispatch run needed for it.
+      if (retries.length === kept) toWake.add(pool._id);
     }
+    await armRetries(ctx, retries);
     // Scheduling is an insert: unlike reading whether a dispatch is pending, it cannot conflict.
     for (const pool of toWake) await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool });
     return null;
   },
 });
+
+type Retry = { job: Job; at: number; lastError: JobError };
+
+/**
+ * Arms retries that keep their slot: the next attempt is marked running now (one write) and
+ * one runner is scheduled per pool and due time, so retries that fell due together (no jitter)
+ * share a runner as their first attempts did.
+ */
+async function armRetries(ctx: MutationCtx, retries: Retry[]) {
+  const groups = new Map<string, Retry[]>();
+  for (const r of retries) {
+    const key = `${r.job.pool}:${r.at}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const group of groups.values()) {
+    const { job, at } = group[0];
+    const jobs = group.map((r) => ({ jobId: r.job._id, attempt: r.job.attempt + 1 }));
+    const workerId = await ctx.scheduler.runAt(at, internal.pool.runner.runActions, { pool: job.pool, jobs });
+    for (const [i, r] of group.entries()) {
+      await transition(ctx, r.job, "running", { attempt: jobs[i].attempt, readyAt: at, startedAt: at, workerId, lastError: r.lastError });
+    }
+  }
+}
 
 async function poolOf(ctx: MutationCtx, cache: Map<Id<"pools">, Pool | null>, id: Id<"pools">) {
   if (!cache.has(id)) cache.set(id, await ctx.db.get(id));
