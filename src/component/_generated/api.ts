@@ -24,6 +24,7 @@ import type * as pool_cancel from "../pool/cancel.js";
 import type * as pool_dispatch from "../pool/dispatch.js";
 import type * as pool_enqueue from "../pool/enqueue.js";
 import type * as pool_jobs from "../pool/jobs.js";
+import type * as pool_lookup from "../pool/lookup.js";
 import type * as pool_retention from "../pool/retention.js";
 import type * as pool_state from "../pool/state.js";
 import type * as pool_status from "../pool/status.js";
@@ -43,6 +44,7 @@ const fullApi: ApiFromModules<{
   "pool/dispatch": typeof pool_dispatch;
   "pool/enqueue": typeof pool_enqueue;
   "pool/jobs": typeof pool_jobs;
+  "pool/lookup": typeof pool_lookup;
   "pool/retention": typeof pool_retention;
   "pool/state": typeof pool_state;
   "pool/status": typeof pool_status;

@@ -11,21 +11,21 @@ import type { Id } from "../_generated/dataModel.js";
 import { kickIfWaiting, runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 import { wakeBy } from "./enqueue.js";
+import { jobOfPool } from "./lookup.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
 /** Pending jobs looked at per transaction while looking for those to cancel. */
 const SCAN_LIMIT = 1000;
 
-/** Cancels one job. Returns false when it had already finished. */
+/** Cancels one job of `pool`. Returns false when it had already finished, is gone, or is another pool's. */
 export const cancel = mutation({
-  args: { jobId: v.id("jobs") },
+  args: { pool: v.string(), jobId: v.string() },
   returns: v.boolean(),
-  handler: async (ctx, { jobId }) => {
-    const job = await ctx.db.get(jobId);
-    if (!job || isFinal(job.state)) return false;
-    const pool = (await ctx.db.get(job.pool))!;
-    return await cancelJob(ctx, job, pool);
+  handler: async (ctx, args) => {
+    const found = await jobOfPool(ctx, args.pool, args.jobId);
+    if (!found || isFinal(found.job.state)) return false;
+    return await cancelJob(ctx, found.job, found.pool);
   },
 });
 

@@ -1,0 +1,34 @@
+/** Functions for the bad-input tests: calls made from the wrong place, results too big to store. */
+import { v } from "convex/values";
+import { ActionRetrier, Workpool } from "../../src/client/index.js";
+import { components, internal } from "./_generated/api.js";
+import { internalMutation, internalQuery } from "./_generated/server.js";
+
+const pool = new Workpool(components.jobs, { name: "bad", maxParallelism: 2 });
+
+/** Enqueues from a query's ctx: must be refused, naming the ctx. */
+export const enqueueFromQuery = internalQuery({
+  args: {},
+  handler: async (ctx) => {
+    await pool.enqueueMutation(ctx as never, internal.fns.write, { key: "from-query" });
+  },
+});
+
+/** Writes a witness, then returns a value too large to store with the job (1.2 MB). */
+export const bigResult = internalMutation({
+  args: { key: v.string() },
+  handler: async (ctx, { key }) => {
+    await ctx.db.insert("events", { kind: "big", key });
+    return "x".repeat(1200 * 1024);
+  },
+});
+
+const retrier = new ActionRetrier(components.jobs, { poolName: "bad-retrier-q" });
+
+/** Starts a retrier run from a query's ctx: must be refused, naming the ctx. */
+export const runFromQuery = internalQuery({
+  args: {},
+  handler: async (ctx) => {
+    await retrier.run(ctx as never, internal.fns.flaky, { key: "from-query", failures: 0 });
+  },
+});
