@@ -1,0 +1,56 @@
+/**
+ * Issue 9's behaviour bugs, each driven through the client as a user would: cancelAll's cutoff,
+ * a raised cap on a busy pool, results too large to store.
+ */
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { internal } from "./app/_generated/api.js";
+import { live, resetLive } from "./app/fns.js";
+import { pool, setup } from "./setup.js";
+import { installClock, type Clock } from "../src/test.js";
+
+let clock: Clock;
+beforeEach(async () => {
+  clock = await installClock();
+  resetLive();
+});
+afterEach(() => clock.uninstall());
+
+const events = (t: ReturnType<typeof setup>, kind: string) =>
+  t.run((ctx) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect());
+
+describe("cancelAll", () => {
+  test("covers jobs enqueued earlier in the same transaction, not those enqueued after it", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 10 });
+    const { canceled, kept } = await t.run(async (ctx) => {
+      const canceled = await p.enqueueMutationBatch(
+        ctx,
+        internal.fns.write,
+        [0, 1, 2, 3, 4].map((i) => ({ key: `c${i}` })),
+        { onComplete: internal.fns.done },
+      );
+      await p.cancelAll(ctx);
+      const kept = await p.enqueueMutation(ctx, internal.fns.write, { key: "after" }, { onComplete: internal.fns.done });
+      return { canceled, kept };
+    });
+    await clock.drain();
+    expect(live.started).toEqual(["after"]);
+    for (const id of canceled) {
+      expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ state: "finished", result: { kind: "canceled" } });
+    }
+    expect(await t.run((ctx) => p.status(ctx, kept))).toMatchObject({ state: "finished", result: { kind: "success" } });
+    const done = await events(t, "done");
+    expect(done.map((e) => e.data.result.kind).sort()).toEqual(["canceled", "canceled", "canceled", "canceled", "canceled", "success"]);
+    expect(await t.run((ctx) => p.stats(ctx))).toEqual({ pending: 0, running: 0, succeeded: 1, failed: 0, canceled: 5 });
+  });
+
+  test("on a pool with no jobs does nothing", async () => {
+    const t = setup();
+    const p = pool();
+    await t.run((ctx) => p.cancelAll(ctx));
+    const id = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "k" }));
+    await t.run((ctx) => p.cancelAll(ctx));
+    await clock.drain();
+    expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ result: { kind: "canceled" } });
+  });
+});
