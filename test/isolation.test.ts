@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { internal } from "./app/_generated/api.js";
 import { components } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
-import { pool, setup } from "./setup.js";
+import { events, pool, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
 import { ActionRetrier } from "../src/client/index.js";
 
@@ -17,8 +17,6 @@ beforeEach(async () => {
 });
 afterEach(() => clock.uninstall());
 
-const events = (t: ReturnType<typeof setup>, kind: string) =>
-  t.run((ctx) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect());
 
 describe("job ids are scoped to their pool", () => {
   test("pool A cannot see, cancel or clean up pool B's jobs", async () => {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
-import { pool, setup } from "./setup.js";
+import { events, pool, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
 
 let clock: Clock;
@@ -15,8 +15,6 @@ beforeEach(async () => {
 });
 afterEach(() => clock.uninstall());
 
-const events = (t: ReturnType<typeof setup>, kind: string) =>
-  t.run((ctx) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect());
 
 describe("cancelAll", () => {
   test("covers jobs enqueued earlier in the same transaction, not those enqueued after it", async () => {
@@ -52,5 +50,26 @@ describe("cancelAll", () => {
     await t.run((ctx) => p.cancelAll(ctx));
     await clock.drain();
     expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ result: { kind: "canceled" } });
+  });
+});
+
+describe("a raised maxParallelism", () => {
+  test("takes effect at the enqueue that raises it, on a busy pool (no wait for a completion or the watchdog)", async () => {
+    const t = setup();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const slow = pool({ name: "resize", maxParallelism: 1 });
+    await t.run((ctx) =>
+      slow.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 8 }, (_, i) => ({ key: `s${i}`, ms: 20_000 }))),
+    );
+    await clock.advance(1_000);
+    expect(live.active).toBe(1);
+    const fast = pool({ name: "resize", maxParallelism: 4 });
+    await t.run((ctx) => fast.enqueueAction(ctx, internal.fns.work, { key: "f", ms: 20_000 }));
+    await clock.advance(100);
+    expect(live.active).toBe(4);
+    await clock.drain();
+    expect(live.peak).toBe(4);
+    expect(live.started).toHaveLength(9);
+    warn.mockRestore();
   });
 });

@@ -22,3 +22,8 @@ export function pool(options: Partial<WorkpoolOptions> = {}) {
   return new Workpool(components.jobs, { name: "test", maxParallelism: 3, ...options });
 }
 
+
+/** The test app's events of one kind (what job functions and callbacks recorded). */
+export function events(t: ReturnType<typeof setup>, kind: string) {
+  return t.run((ctx) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect());
+}

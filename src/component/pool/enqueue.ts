@@ -134,5 +134,10 @@ async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Pr
       .join(", ")}. If two call sites configure this pool differently, they will keep overriding each other.`,
   );
   await ctx.db.patch(existing._id, desired);
+  if (desired.maxParallelism > existing.maxParallelism && existing.wakeAt !== null) {
+    // A raised cap frees slots now. A busy pool waits on completions (or its watchdog), so
+    // wake it; an idle one (wakeAt null) is woken by this enqueue anyway.
+    await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: existing._id });
+  }
   return { ...existing, ...desired };
 }
