@@ -222,7 +222,7 @@ describe("Workpool", () => {
   test("a run that dies without reporting is failed by the watchdog and its slot freed", async () => {
     const t = setup();
     const p = pool({ maxParallelism: 1 });
-    const dies = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "big", ms: 10, big: true }));
+    const dies = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "big", ms: 10, die: 1 }));
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "next" }));
     await advance(t, 1000);
     expect(live.started).toEqual(["big"]);

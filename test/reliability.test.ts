@@ -73,3 +73,31 @@ describe("a raised maxParallelism", () => {
     warn.mockRestore();
   });
 });
+
+describe("a result too large to store", () => {
+  test("fails the attempt at once with the size and the limit; onComplete once; the slot is freed", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    const [mutationJob, actionJob, next] = await t.run(async (ctx) => [
+      await p.enqueueMutation(ctx, internal.bad.bigResult, { key: "m" }, { retry: true, onComplete: internal.fns.done }),
+      await p.enqueueAction(ctx, internal.fns.work, { key: "a", ms: 10, big: true }, { retry: true, onComplete: internal.fns.done }),
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "next" }),
+    ]);
+    await clock.advance(1_000); // not the 30 s watchdog
+    for (const [id, kind, bytes] of [[mutationJob, "mutation", /1,228,8\d\d bytes/], [actionJob, "action", /1,126,4\d\d bytes/]] as const) {
+      const s = await t.run((ctx) => p.status(ctx, id));
+      expect(s).toMatchObject({ state: "finished", attempt: 1, result: { kind: "failed" } });
+      const error = (s as { result: { error: string } }).result.error;
+      expect(error).toMatch(new RegExp(`The ${kind}'s result is `));
+      expect(error).toMatch(bytes);
+      expect(error).toMatch(/over Convex's document limit of 1,048,576 bytes/);
+    }
+    expect(await t.run((ctx) => p.status(ctx, next))).toMatchObject({ state: "finished", result: { kind: "success" } });
+    const done = await events(t, "done");
+    expect(done.map((e) => [e.key, e.data.result.kind]).sort()).toEqual([[actionJob, "failed"], [mutationJob, "failed"]].sort());
+    expect(await events(t, "big")).toHaveLength(1); // the mutation's own writes are kept
+    expect(live.runs.get("a")).toBe(1); // not retried
+    await clock.drain();
+    expect(await t.run((ctx) => p.stats(ctx))).toEqual({ pending: 0, running: 0, succeeded: 1, failed: 2, canceled: 0 });
+  });
+});

@@ -177,7 +177,7 @@ describe("pool retries", () => {
     const t = setup();
     const p = pool({ retry: { maxAttempts: 3, initialBackoffMs: 10 } });
     const id = await t.run((ctx) =>
-      p.enqueueAction(ctx, internal.fns.flaky, { key: "dies", failures: 1, big: true }, { retry: true, onComplete: internal.fns.done }),
+      p.enqueueAction(ctx, internal.fns.flaky, { key: "dies", failures: 1, die: 1 }, { retry: true, onComplete: internal.fns.done }),
     );
     await clock.drain();
     expect(attemptTimes("dies")).toHaveLength(2);

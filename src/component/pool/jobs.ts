@@ -6,7 +6,9 @@ import type { FunctionHandle } from "convex/server";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
+import { getConvexSize, getDocumentSize, type Value } from "convex/values";
 import type { JobError } from "../../shared/validators.js";
+import { MAX_DOCUMENT_BYTES, formatBytes } from "../../shared/validate.js";
 import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
@@ -48,21 +50,22 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
     const done = await transition(ctx, job, "canceled", finalPatch(pool, now, { kind: "canceled" }));
     return callbackDue ? await runOnComplete(ctx, done, pool) : done;
   }
-  if (outcome.kind === "failed") {
-    const decision = decideRetry(job, outcome.error, Math.random);
+  const ended = outcome.kind === "success" ? storableOrFailed(job, outcome.returnValue, pool, now) : outcome;
+  if (ended.kind === "failed") {
+    const decision = decideRetry(job, ended.error, Math.random);
     if (decision.retry) {
       createLogger(pool.logLevel).info(
-        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
+        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${ended.error.message}; retrying in ${decision.delayMs} ms`,
       );
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
-        lastError: outcome.error,
+        lastError: ended.error,
         workerId: undefined,
       });
     }
     const failed = await transition(ctx, job, "failed", {
-      ...finalPatch(pool, now, { kind: "failed", error: outcome.error.message, data: outcome.error.data }),
-      lastError: outcome.error,
+      ...finalPatch(pool, now, { kind: "failed", error: ended.error.message, data: ended.error.data }),
+      lastError: ended.error,
     });
     return await runOnComplete(ctx, failed, pool);
   }
@@ -70,9 +73,35 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
     ctx,
     job,
     "succeeded",
-    finalPatch(pool, now, { kind: "success", returnValue: outcome.returnValue ?? null }),
+    finalPatch(pool, now, { kind: "success", returnValue: ended.returnValue ?? null }),
   );
   return await runOnComplete(ctx, ok, pool);
+}
+
+/**
+ * A result too large to store would make the job's write throw, leaving it "running" until the
+ * watchdog; instead the attempt fails at once, naming the size and the limit. Not retried: the
+ * same call would return the same size (and a mutation job's own writes are already kept).
+ */
+function storableOrFailed(
+  job: Job,
+  returnValue: unknown,
+  pool: Pool,
+  now: number,
+): Extract<Outcome, { kind: "success" | "failed" }> {
+  const stored = { ...job, ...finalPatch(pool, now, { kind: "success", returnValue: returnValue ?? null }), state: "succeeded" };
+  const size = getDocumentSize(stored as unknown as Record<string, Value>);
+  if (size <= MAX_DOCUMENT_BYTES) return { kind: "success", returnValue };
+  const resultSize = getConvexSize((returnValue ?? null) as Value);
+  return {
+    kind: "failed",
+    error: {
+      message:
+        `The ${job.kind}'s result is ${formatBytes(resultSize)}: stored with the job it would take ${formatBytes(size)}, ` +
+        `over Convex's document limit of ${formatBytes(MAX_DOCUMENT_BYTES)}. Return less (e.g. store big data in a table or file storage and return its id).`,
+      nonRetryable: true,
+    },
+  };
 }
 
 function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
