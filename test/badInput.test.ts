@@ -12,6 +12,7 @@ import type { PoolStats, Workpool } from "../src/client/index.js";
 import { checkRow, checkWitnesses, enqueueWitnesses, type H, type Row } from "./badInput/harness.js";
 import { constructorRows, enqueueRows, failedJobRows, idRows } from "./badInput/poolRows.js";
 import { retrierRows } from "./badInput/retrierRows.js";
+import { migrationRows } from "./badInput/migrationRows.js";
 
 let clock: Clock;
 beforeEach(async () => {
@@ -26,6 +27,7 @@ const groups: { name: string; rows: Row[] }[] = [
   { name: "jobs that must end failed", rows: failedJobRows },
   { name: "id methods", rows: idRows },
   { name: "ActionRetrier", rows: retrierRows },
+  { name: "Migrations", rows: migrationRows },
 ];
 
 test("the table has at least 100 wrong calls", () => {

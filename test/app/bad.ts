@@ -3,6 +3,7 @@ import { v } from "convex/values";
 import { ActionRetrier, Workpool } from "../../src/client/index.js";
 import { components, internal } from "./_generated/api.js";
 import { internalMutation, internalQuery } from "./_generated/server.js";
+import { migrations } from "./migrations.js";
 
 const pool = new Workpool(components.jobs, { name: "bad", maxParallelism: 2 });
 
@@ -30,5 +31,13 @@ export const runFromQuery = internalQuery({
   args: {},
   handler: async (ctx) => {
     await retrier.run(ctx as never, internal.fns.flaky, { key: "from-query", failures: 0 });
+  },
+});
+
+/** Starts a migration from a query's ctx: must be refused, naming the ctx. */
+export const migrateFromQuery = internalQuery({
+  args: {},
+  handler: async (ctx) => {
+    await migrations.runOne(ctx as never, internal.migrations.tagItems);
   },
 });

@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import { internal } from "../app/_generated/api.js";
 import { live } from "../app/fns.js";
+import { migrations } from "../app/migrations.js";
 import { setup } from "../setup.js";
 import type { Clock } from "../../src/test.js";
 import type { JobId, PoolStats, Workpool } from "../../src/client/index.js";
@@ -25,11 +26,13 @@ export interface H {
 /**
  * One wrong call. `throws`: the call must throw an Error whose message matches. `fails`: the call
  * returns a job id (pool = the group's, unless `pool` names another) and the job must end failed
- * with an error matching. `notMatch`: the message must not match this (e.g. the function's source).
+ * with an error matching. `migrationFails`: the call starts `migration`, which must end failed
+ * with a `lastError` matching. `notMatch`: the message must not match this (e.g. the function's source).
  */
 export type Row = { name: string; notMatch?: RegExp } & (
   | { throws: RegExp; call: (h: H) => unknown }
   | { fails: RegExp; call: (h: H) => Promise<JobId>; pool?: (h: H) => Workpool }
+  | { migrationFails: RegExp; call: (h: H) => Promise<unknown>; migration: string }
 );
 
 /** Asserts a row's loud failure. */
@@ -45,6 +48,14 @@ export async function checkRow(row: Row, h: H, clock: Clock): Promise<void> {
     const message = (error as Error).message;
     expect(message, row.name).toMatch(row.throws);
     if (row.notMatch) expect(message, row.name).not.toMatch(row.notMatch);
+    return;
+  }
+  if ("migrationFails" in row) {
+    await row.call(h);
+    await clock.advance(2_000);
+    const status = await h.run((ctx) => migrations.getStatus(ctx, row.migration));
+    expect(status, row.name).toMatchObject({ state: "failed" });
+    expect(status!.lastError!.message, row.name).toMatch(row.migrationFails);
     return;
   }
   const id = await row.call(h);
