@@ -28,7 +28,7 @@ export const retrierRows: Row[] = [
   { name: "retrier logLevel", call: make({ logLevel: "LOUD" }), throws: /`logLevel` must be one of/ },
   { name: "retrier retentionMs", call: make({ retentionMs: -1 }), throws: /`retentionMs`.*got -1/ },
   { name: "retrier options a string", call: make("fast"), throws: /new ActionRetrier: expected an options object/ },
-  { name: "run fn undefined", call: (h: H) => h.run((ctx) => retrier.run(ctx, undefined as never, {} as never)), throws: /`fn` is undefined: pass a function reference/ },
+  { name: "run fn undefined", call: (h: H) => h.run((ctx) => retrier.run(ctx, undefined as never, {} as never)), throws: /ActionRetrier "bad-retrier"\.run: `fn` is undefined: pass a function reference/ },
   { name: "run fn registered", call: (h: H) => h.run((ctx) => retrier.run(ctx, fns.flaky as never, {} as never)), throws: /`fn` is a registered function/ },
   { name: "run with a retry option", call: (h: H) => h.run((ctx) => retrier.run(ctx, flaky, { key: "r", failures: 0 }, { retry: false } as never)), throws: /ActionRetrier\.run options: unknown option `retry`/ },
   { name: "run typo runafter", call: (h: H) => h.run((ctx) => retrier.run(ctx, flaky, { key: "r", failures: 0 }, { runafter: 5 } as never)), throws: /did you mean `runAfter`\?/ },

@@ -70,8 +70,9 @@ export class Workpool {
   readonly options: Readonly<WorkpoolOptions>;
   /** What ids are called in messages ("runId" when an ActionRetrier owns the pool). */
   private idName = "jobId";
-  /** Who is speaking in messages, e.g. `Workpool "emails"`. */
+  /** Who is speaking in messages, e.g. `Workpool "emails"`, and the owner's names for methods. */
   private owner = "";
+  private methodNames: Record<string, string> = {};
   private readonly retryPolicy: Required<RetryPolicy> | undefined;
 
   /**
@@ -296,7 +297,7 @@ export class Workpool {
 
   /** "Workpool \"emails\".status" (or the retrier's name for its pool). */
   private where(method: string): string {
-    return `${this.owner}.${method}`;
+    return `${this.owner}.${this.methodNames[method] ?? method}`;
   }
 
   /**
@@ -304,9 +305,10 @@ export class Workpool {
    * calls ids. Internal.
    * @internal
    */
-  speakAs(owner: string, idName: string): this {
+  speakAs(owner: string, idName: string, methods: Record<string, string> = {}): this {
     this.owner = owner;
     this.idName = idName;
+    this.methodNames = methods;
     return this;
   }
 

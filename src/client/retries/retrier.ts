@@ -110,7 +110,7 @@ export class ActionRetrier {
       logLevel: options.logLevel,
       retry: this.policy,
       retryIf: options.retryIf,
-    }).speakAs(`ActionRetrier "${poolName}"`, "runId");
+    }).speakAs(`ActionRetrier "${poolName}"`, "runId", { enqueueAction: "run" });
   }
 
   /** Starts running `fn(args)` with retries. Returns the run's id. */
