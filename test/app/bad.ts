@@ -1,8 +1,8 @@
 /** Functions for the bad-input tests: calls made from the wrong place, results too big to store. */
-import { v } from "convex/values";
+import { ConvexError, v } from "convex/values";
 import { ActionRetrier, Workpool } from "../../src/client/index.js";
 import { components, internal } from "./_generated/api.js";
-import { internalMutation, internalQuery } from "./_generated/server.js";
+import { internalAction, internalMutation, internalQuery } from "./_generated/server.js";
 import { migrations } from "./migrations.js";
 
 const pool = new Workpool(components.jobs, { name: "bad", maxParallelism: 2 });
@@ -39,5 +39,13 @@ export const migrateFromQuery = internalQuery({
   args: {},
   handler: async (ctx) => {
     await migrations.runOne(ctx as never, internal.migrations.tagItems);
+  },
+});
+
+/** Throws a ConvexError whose data is too large to store with the job (1.1 MB). */
+export const hugeError = internalAction({
+  args: {},
+  handler: async () => {
+    throw new ConvexError({ message: "boom", blob: "x".repeat(1100 * 1024) });
   },
 });

@@ -101,6 +101,7 @@ export const failedJobRows: Row[] = [
   { name: "args not matching the function's validator", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { wrong: 1 } as never)) as never, fails: /key|wrong/ },
   { name: "a mutation result too large to store", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, internal.bad.bigResult, { key: "b" })) as never, fails: /result is 1,228,8\d\d bytes.*limit/ },
   { name: "an action result too large to store", call: (h) => enqueue(h, (ctx) => h.pool.enqueueAction(ctx, internal.fns.work, { key: "big", ms: 10, big: true })) as never, fails: /result is 1,126,4\d\d bytes.*limit/ },
+  { name: "an error too large to store", call: (h) => enqueue(h, (ctx) => h.pool.enqueueAction(ctx, internal.bad.hugeError, {}, { retry: { maxAttempts: 2, initialBackoffMs: 10 } })) as never, fails: /^boom \(error data of 1,126,4\d\d bytes .* dropped: too large to store with the job\)$/ },
   { name: "enqueueAction with a mutation", call: (h) => enqueue(h, (ctx) => h.pool.enqueueAction(ctx, write as never, { key: "k" } as never)) as never, fails: /./ },
 ];
 

@@ -50,7 +50,10 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
     const done = await transition(ctx, job, "canceled", finalPatch(pool, now, { kind: "canceled" }));
     return callbackDue ? await runOnComplete(ctx, done, pool) : done;
   }
-  const ended = outcome.kind === "success" ? storableOrFailed(job, outcome.returnValue, pool, now) : outcome;
+  const ended =
+    outcome.kind === "success"
+      ? storableOrFailed(job, outcome.returnValue, pool, now)
+      : { kind: "failed" as const, error: storableError(job, outcome.error) };
   if (ended.kind === "failed") {
     const decision = decideRetry(job, ended.error, Math.random);
     if (decision.retry) {
@@ -103,6 +106,27 @@ function storableOrFailed(
     },
   };
 }
+
+/**
+ * An error is stored twice (as `lastError` and in the failed result); one too large to store
+ * (a ConvexError carrying megabytes of data) would make the write throw like a too-large result.
+ * Its data is dropped (and an overlong message cut) instead, saying so.
+ */
+function storableError(job: Job, error: JobError): JobError {
+  const room = MAX_DOCUMENT_BYTES - getDocumentSize(job as unknown as Record<string, Value>);
+  const size = getConvexSize(error as unknown as Value);
+  if (2 * size <= room) return error;
+  const message = error.message.length > MAX_STORED_MESSAGE ? `${error.message.slice(0, MAX_STORED_MESSAGE)}…` : error.message;
+  const dataSize = getConvexSize(error.data as Value);
+  const { data: _dropped, ...rest } = error;
+  return {
+    ...rest,
+    message: `${message} (${dataSize > 0 ? `error data of ${formatBytes(dataSize)} dropped` : "message cut"}: too large to store with the job)`,
+  };
+}
+
+/** Characters of an error message kept when the error is too large to store. */
+const MAX_STORED_MESSAGE = 8192;
 
 function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
   return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined };
