@@ -3,11 +3,31 @@
  * policy/rule validators: unknown option keys with a "did you mean" hint, function references,
  * contexts, timestamps and sizes. Each throws an Error that names the argument and the fix.
  */
-import { getConvexSize, type Value } from "convex/values";
+import * as values from "convex/values";
+import type { Value } from "convex/values";
 import { getFunctionName } from "convex/server";
 
 /** Convex's limit on one document, in bytes. */
 export const MAX_DOCUMENT_BYTES = 1 << 20;
+
+type SizeFns = { getConvexSize?: (v: Value) => number; getDocumentSize?: (d: Record<string, Value>) => number };
+const sizeFns = values as unknown as SizeFns;
+
+/**
+ * A value's size as Convex counts it toward its limits: `getConvexSize` from convex/values where
+ * the installed convex has it (recent versions), else the length of its JSON form (an estimate:
+ * close for strings, which is where big values come from). Throws for a non-Convex value.
+ */
+export function convexSize(value: unknown): number {
+  if (sizeFns.getConvexSize) return sizeFns.getConvexSize(value as Value);
+  return value === undefined ? 0 : JSON.stringify(values.convexToJson(value as Value)).length;
+}
+
+/** A stored document's size (system fields included), as `convexSize` estimates it. */
+export function documentSize(doc: Record<string, unknown>): number {
+  if (sizeFns.getDocumentSize) return sizeFns.getDocumentSize(doc as Record<string, Value>);
+  return convexSize(doc);
+}
 
 /**
  * Refuses keys of `options` not in `allowed`, suggesting the closest allowed one.
@@ -147,7 +167,7 @@ export function checkBoolean(value: unknown, argName: string, where: string): bo
 export function checkSize(value: unknown, limit: number, argName: string, where: string): void {
   let size: number;
   try {
-    size = getConvexSize(value as Value);
+    size = convexSize(value);
   } catch (e) {
     throw new Error(`${where}: \`${argName}\` is not a Convex value (${(e as Error).message}).`);
   }

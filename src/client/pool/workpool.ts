@@ -7,7 +7,6 @@ import {
   type FunctionArgs,
   type FunctionReturnType,
 } from "convex/server";
-import { getConvexSize, type Value } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import type { RetryPolicy } from "../../shared/validators.js";
@@ -23,6 +22,7 @@ import {
   checkQueryCtx,
   checkRunAt,
   checkSize,
+  convexSize,
   describe,
   formatBytes,
 } from "../../shared/validate.js";
@@ -347,7 +347,7 @@ function checkJobData(args: unknown, context: unknown, argName: string, where: s
   }
   checkSize(args ?? {}, JOB_DATA_LIMIT, argName, where);
   checkSize(context, JOB_DATA_LIMIT, "context", where);
-  const together = getConvexSize((args ?? {}) as Value) + getConvexSize(context as Value);
+  const together = convexSize(args ?? {}) + convexSize(context);
   if (together > JOB_DATA_LIMIT) {
     throw new Error(
       `${where}: \`${argName}\` and \`context\` together are ${formatBytes(together)}; a job's args and onComplete context must fit in ${formatBytes(JOB_DATA_LIMIT)} ` +

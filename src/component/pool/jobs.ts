@@ -6,9 +6,8 @@ import type { FunctionHandle } from "convex/server";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
-import { getConvexSize, getDocumentSize, type Value } from "convex/values";
 import type { JobError } from "../../shared/validators.js";
-import { MAX_DOCUMENT_BYTES, formatBytes } from "../../shared/validate.js";
+import { MAX_DOCUMENT_BYTES, convexSize, documentSize, formatBytes } from "../../shared/validate.js";
 import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
@@ -93,9 +92,9 @@ function storableOrFailed(
   now: number,
 ): Extract<Outcome, { kind: "success" | "failed" }> {
   const stored = { ...job, ...finalPatch(pool, now, { kind: "success", returnValue: returnValue ?? null }), state: "succeeded" };
-  const size = getDocumentSize(stored as unknown as Record<string, Value>);
+  const size = documentSize(stored);
   if (size <= MAX_DOCUMENT_BYTES) return { kind: "success", returnValue };
-  const resultSize = getConvexSize((returnValue ?? null) as Value);
+  const resultSize = convexSize(returnValue ?? null);
   return {
     kind: "failed",
     error: {
@@ -113,11 +112,11 @@ function storableOrFailed(
  * Its data is dropped (and an overlong message cut) instead, saying so.
  */
 function storableError(job: Job, error: JobError): JobError {
-  const room = MAX_DOCUMENT_BYTES - getDocumentSize(job as unknown as Record<string, Value>);
-  const size = getConvexSize(error as unknown as Value);
+  const room = MAX_DOCUMENT_BYTES - documentSize(job);
+  const size = convexSize(error);
   if (2 * size <= room) return error;
   const message = error.message.length > MAX_STORED_MESSAGE ? `${error.message.slice(0, MAX_STORED_MESSAGE)}…` : error.message;
-  const dataSize = getConvexSize(error.data as Value);
+  const dataSize = convexSize(error.data);
   const { data: _dropped, ...rest } = error;
   return {
     ...rest,
