@@ -29,6 +29,7 @@ export function nameMatches(registered: string, fnName: string): boolean {
   return registered.includes(":") ? normalizeFunctionName(registered) === full : full.split(":").pop() === registered;
 }
 
+/** Name -> definition, for one `Migrations` instance. */
 export class Registry {
   private readonly entries = new Map<string, Registered>();
 
