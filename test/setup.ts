@@ -4,6 +4,8 @@ import { register } from "../src/test.js";
 import { Workpool, type WorkpoolOptions } from "../src/client/index.js";
 import { components } from "./app/_generated/api.js";
 import schema from "./app/schema.js";
+import * as runner from "../src/component/pool/runner.js";
+import { internal } from "../src/component/_generated/api.js";
 
 export const modules = import.meta.glob("./app/**/*.ts");
 
@@ -22,3 +24,24 @@ export function pool(options: Partial<WorkpoolOptions> = {}) {
   return new Workpool(components.jobs, { name: "test", maxParallelism: 3, ...options });
 }
 
+
+/** The test app's events of one kind (what job functions and callbacks recorded). */
+export function events(t: ReturnType<typeof setup>, kind: string) {
+  return t.run((ctx) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect());
+}
+
+/**
+ * Simulated crashes: an action job whose args say `die: n` has its first n runs die after the
+ * action ran and before anything is reported (as a server restart would): the whole runner dies,
+ * so its batch-mates' outcomes are lost too. Only the pool's watchdog can then notice, from
+ * `_scheduled_functions`.
+ */
+type Handler = (ctx: any, a: any) => Promise<unknown>;
+const runActions = runner.runActions as unknown as { _handler: Handler };
+const realRunActions = runActions._handler;
+runActions._handler = async (ctx, a) => {
+  const { run } = await ctx.runQuery(internal.pool.runner.claim, { jobs: a.jobs });
+  if (!run.some((j: any) => j.attempt <= (j.args?.die ?? 0))) return await realRunActions(ctx, a);
+  await Promise.all(run.map((j: any) => ctx.runAction(j.fnHandle, j.args).catch(() => {})));
+  throw new Error(`simulated: the runner of attempts ${run.map((j: any) => j.attempt).join(", ")} died before reporting`);
+};

@@ -9,11 +9,14 @@ import { Migrations, NonRetryableError } from "convex-jobs";
 import { components } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
 import { internalMutation, internalQuery } from "./_generated/server";
+import schema from "./schema";
 
-export const migrations = new Migrations<DataModel>(components.jobs, { internalMutation });
+// The schema lets `define` refuse a misspelled table at import time.
+export const migrations = new Migrations<DataModel>(components.jobs, { internalMutation, schema });
 
 /** Users created before roles existed get the default role. Idempotent. */
 export const setDefaultRole = migrations.define({
+  name: "setDefaultRole",
   table: "users",
   migrateOne: async (_ctx, user) => {
     if (user.role === undefined) return { role: "member" };
@@ -29,6 +32,7 @@ export const setDefaultRole = migrations.define({
  * (negative credits) stops the migration at once: no retry can help.
  */
 export const grantWelcomeCredits = migrations.define({
+  name: "grantWelcomeCredits",
   table: "users",
   batchSize: 500,
   migrateOne: async (_ctx, user) => {
@@ -40,6 +44,7 @@ export const grantWelcomeCredits = migrations.define({
 
 /** Lower-cases emails; users with an invalid email are skipped (counted, ids recorded). */
 export const normalizeEmails = migrations.define({
+  name: "normalizeEmails",
   table: "users",
   onError: "skip",
   migrateOne: async (ctx, user) => {

@@ -110,3 +110,9 @@ export const deliver = internalAction({
 });
 
 export const webhookStats = query({ args: {}, handler: (ctx) => webhookPool.stats(ctx) });
+
+/** A delivery's status. Ids are scoped to their pool: the retrier's `runStatus` would say null. */
+export const deliveryStatus = query({
+  args: { jobId: v.string() },
+  handler: (ctx, { jobId }) => webhookPool.status(ctx, jobId as JobId),
+});

@@ -129,8 +129,7 @@ export const retries: Section = {
     let stats: Counts = { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
     const hookElapsed = await runUntil(clock, {
       onStep: async () => {
-        // `runStatus` reads the job itself (the example's retrier query works for any job id).
-        statuses = await observe(() => Promise.all(ids.map((runId) => t.query(api.weather.runStatus, { runId }))));
+        statuses = await observe(() => Promise.all(ids.map((jobId) => t.query(api.weather.deliveryStatus, { jobId }))));
         stats = await observe(() => t.query(api.weather.webhookStats, {}));
       },
       // A job finishes before the dispatcher folds it into the pool's counts: wait for both.

@@ -3,6 +3,7 @@
  * the standalone retrier and migrations.
  */
 import type { RetryPolicy } from "./validators.js";
+import { checkKeys } from "./validate.js";
 
 /** Defaults: 5 attempts, 250 ms, doubling, capped at 5 minutes, full jitter. */
 export const DEFAULT_RETRY_POLICY: Required<RetryPolicy> = {
@@ -12,6 +13,9 @@ export const DEFAULT_RETRY_POLICY: Required<RetryPolicy> = {
   maxBackoffMs: 5 * 60_000,
   jitter: "full",
 };
+
+/** The fields of a retry policy. */
+export const RETRY_POLICY_KEYS = Object.keys(DEFAULT_RETRY_POLICY) as readonly (keyof RetryPolicy)[];
 
 /** Largest accepted `maxAttempts`: beyond this, a job is better modelled as a schedule. */
 export const MAX_ATTEMPTS_LIMIT = 1000;
@@ -25,6 +29,7 @@ export function normalizeRetryPolicy(
   policy: Partial<RetryPolicy> | undefined,
   where = "retry",
 ): Required<RetryPolicy> {
+  checkKeys(policy, RETRY_POLICY_KEYS, where);
   const p = { ...DEFAULT_RETRY_POLICY, ...stripUndefined(policy ?? {}) };
   const bad = (field: string, want: string, got: unknown) =>
     new Error(`${where}: \`${field}\` must be ${want}, got ${String(got)}.`);

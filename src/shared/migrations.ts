@@ -90,6 +90,12 @@ export const vMigrationStatus = v.object({
   next: v.array(v.string()),
   /** For a pending migration: the one it is queued behind. */
   waitingOn: v.optional(v.string()),
+  /**
+   * Something the numbers alone do not say. Set when a migration finished without finding a
+   * single document: the table (or range) was empty, or does not exist (a misspelled name; pass
+   * `schema` to `new Migrations` to catch that at `define`).
+   */
+  note: v.optional(v.string()),
 });
 export type MigrationStatus = Infer<typeof vMigrationStatus>;
 

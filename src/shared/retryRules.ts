@@ -7,6 +7,7 @@
  */
 import { v, type Infer } from "convex/values";
 import type { JobError } from "./validators.js";
+import { checkKeys, describe } from "./validate.js";
 
 /** A field condition: an exact value, a numeric range, or a list of allowed values. */
 const vFieldCondition = v.union(
@@ -36,26 +37,70 @@ export type RetryRule = Infer<typeof vRetryRule>;
 type Match = Infer<typeof vMatch>;
 type FieldCondition = Infer<typeof vFieldCondition>;
 
-/** Throws an Error naming the bad part of a rule (e.g. a regex that does not compile). */
+/** Throws an Error naming the bad part of a rule (e.g. a regex that does not compile, a typo'd key). */
 export function validateRetryRule(rule: RetryRule, where = "retryIf"): void {
-  const check = (m: Match | undefined, path: string) => {
-    for (const [i, src] of (m?.messageMatches ?? []).entries()) {
-      if (typeof src !== "string") throw new Error(`${where}: \`${path}messageMatches[${i}]\` must be a regex source string.`);
-      try {
-        new RegExp(src, "i");
-      } catch (e) {
-        throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`);
-      }
+  if (typeof rule !== "object" || rule === null || Array.isArray(rule)) {
+    throw new Error(`${where} must be an object, e.g. { dataMatches: [{ status: 429 }] }, got ${describe(rule)}.`);
+  }
+  checkKeys(rule, ["messageMatches", "dataMatches", "neverIf"], where);
+  checkMatch(rule, where, "");
+  if (rule.neverIf !== undefined) {
+    if (typeof rule.neverIf !== "object" || rule.neverIf === null) {
+      throw new Error(`${where}: \`neverIf\` must be an object like { messageMatches: ["invalid"] }, got ${describe(rule.neverIf)}.`);
     }
-    for (const [i, m2] of (m?.dataMatches ?? []).entries()) {
-      if (typeof m2 !== "object" || m2 === null || Object.keys(m2).length === 0) {
-        throw new Error(`${where}: \`${path}dataMatches[${i}]\` must be a non-empty object of field conditions, e.g. { status: 429 }.`);
-      }
+    checkKeys(rule.neverIf, ["messageMatches", "dataMatches"], `${where}.neverIf`);
+    checkMatch(rule.neverIf, where, "neverIf.");
+  }
+}
+
+function checkMatch(m: Match, where: string, path: string): void {
+  const list = (field: "messageMatches" | "dataMatches", example: string): unknown[] => {
+    const value = m[field];
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      throw new Error(`${where}: \`${path}${field}\` must be an array, e.g. ${example}, got ${describe(value)}` +
+        (typeof value === "string" ? `; wrap it: [${JSON.stringify(value)}].` : "."));
     }
+    return value;
   };
-  if (typeof rule !== "object" || rule === null) throw new Error(`${where} must be an object, e.g. { dataMatches: [{ status: 429 }] }.`);
-  check(rule, "");
-  check(rule.neverIf, "neverIf.");
+  for (const [i, src] of list("messageMatches", '["timeout", "ECONNRESET"]').entries()) {
+    if (typeof src !== "string") {
+      throw new Error(`${where}: \`${path}messageMatches[${i}]\` must be a regex source string, got ${describe(src)}.`);
+    }
+    try {
+      new RegExp(src, "i");
+    } catch (e) {
+      throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  for (const [i, conds] of list("dataMatches", "[{ status: 429 }]").entries()) {
+    const at = `${path}dataMatches[${i}]`;
+    if (typeof conds !== "object" || conds === null || Array.isArray(conds) || Object.keys(conds).length === 0) {
+      throw new Error(`${where}: \`${at}\` must be a non-empty object of field conditions, e.g. { status: 429 }, got ${describe(conds)}.`);
+    }
+    for (const [field, cond] of Object.entries(conds)) checkCondition(cond, `${where}: \`${at}.${field}\``);
+  }
+}
+
+/** A field condition: a primitive, a numeric range, or `{ in: [...] }`. */
+function checkCondition(cond: unknown, label: string): void {
+  const primitive = (x: unknown) => x === null || ["string", "number", "boolean"].includes(typeof x);
+  if (primitive(cond)) return;
+  const fix = "an exact value (string, number, boolean, null), a range like { gte: 500, lt: 600 }, or { in: [429, 503] }";
+  if (typeof cond !== "object" || Array.isArray(cond)) throw new Error(`${label} must be ${fix}, got ${describe(cond)}.`);
+  const c = cond as Record<string, unknown>;
+  if ("in" in c) {
+    checkKeys(c, ["in"], label);
+    if (!Array.isArray(c.in) || !c.in.every(primitive)) {
+      throw new Error(`${label}: \`in\` must be an array of strings, numbers, booleans or null, got ${describe(c.in)}.`);
+    }
+    return;
+  }
+  checkKeys(c, ["gte", "gt", "lte", "lt"], label);
+  if (Object.keys(c).length === 0) throw new Error(`${label} must be ${fix}, got an empty object.`);
+  for (const [k, x] of Object.entries(c)) {
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`${label}: \`${k}\` must be a finite number, got ${describe(x)}.`);
+  }
 }
 
 /** Whether the rule allows retrying this error. A NonRetryableError never is. */

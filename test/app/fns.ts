@@ -25,7 +25,7 @@ export function resetLive() {
 }
 
 export const work = internalAction({
-  args: { key: v.string(), ms: v.number(), fail: v.optional(v.boolean()), big: v.optional(v.boolean()) },
+  args: { key: v.string(), ms: v.number(), fail: v.optional(v.boolean()), big: v.optional(v.boolean()), die: v.optional(v.number()) },
   handler: async (_ctx, { key, ms, fail, big }) => {
     live.active++;
     live.peak = Math.max(live.peak, live.active);
@@ -37,7 +37,7 @@ export const work = internalAction({
     try {
       await new Promise((r) => setTimeout(r, ms));
       if (fail) throw new Error(`work ${key} failed`);
-      if (big) return "x".repeat(1100 * 1024); // too large to store: the run dies reporting it
+      if (big) return "x".repeat(1100 * 1024); // too large to store with the job: the attempt fails
       return `done ${key}`;
     } finally {
       live.active--;
@@ -97,6 +97,8 @@ export const flaky = internalAction({
     status: v.optional(v.number()),
     ms: v.optional(v.number()),
     big: v.optional(v.boolean()),
+    /** Attempts whose run dies before reporting (see test/setup.ts). */
+    die: v.optional(v.number()),
   },
   handler: async (_ctx, { key, failures, how = "error", status, ms = 0, big }) => {
     const attempt = (live.runs.get(key) ?? 0) + 1;
@@ -104,7 +106,7 @@ export const flaky = internalAction({
     live.started.push(`${key}#${attempt}@${Date.now()}`);
     if (ms) await new Promise((r) => setTimeout(r, ms));
     if (attempt > failures) return attempt;
-    if (big) return "x".repeat(1100 * 1024); // the run dies: its result cannot be stored
+    if (big) return "x".repeat(1100 * 1024); // too large to store: the attempt fails
     const { NonRetryableError, RetryAfterError } = await import("../../src/shared/errors.js");
     if (how === "nonRetryable") throw new NonRetryableError(`permanent ${key}`, { status: 400 });
     if (how === "retryAfter") throw new RetryAfterError(7_000, `rate limited ${key}`);

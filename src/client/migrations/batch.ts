@@ -10,6 +10,7 @@ import { toJobError } from "../../shared/errors.js";
 import { BATCH_ERROR_MARKER, isLimitError } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import type { BatchArgs, DryRunReport, MigrationDefinition } from "./types.js";
+import { nameMatches } from "./registry.js";
 
 /** The batch mutation's argument validators. */
 export const batchArgs = {
@@ -46,6 +47,12 @@ export function batchHandler<DM extends GenericDataModel, T extends TableNamesIn
   def: ResolvedDefinition<DM, T>,
 ) {
   return async (ctx: GenericMutationCtx<DM>, args: BatchArgs): Promise<unknown> => {
+    if (def.name !== undefined && args.name !== undefined && !nameMatches(def.name, args.name)) {
+      // The registry matched a define by name; refuse to run if the export is a different one.
+      throw new Error(
+        `This migration is defined with name "${def.name}" but was called as "${args.name}": set \`name\` in its define to its export name.`,
+      );
+    }
     if (args.describe) return await describe(ctx, def);
     if (!args.dryRun && (args.name === undefined || args.generation === undefined)) {
       throw new Error(
@@ -111,27 +118,71 @@ async function migrateDoc<DM extends GenericDataModel, T extends TableNamesInDat
   def: ResolvedDefinition<DM, T>,
   doc: any,
 ): Promise<string | null> {
+  let patch: unknown;
   try {
-    const patch = await def.migrateOne(ctx, doc);
-    if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
-      await ctx.db.patch(doc._id, patch as any);
-    }
+    patch = await def.migrateOne(ctx, doc);
+  } catch (e) {
+    return failedDoc(def, doc, e);
+  }
+  // A wrong return type is a bug in the migration, not in the data: fail at once, always.
+  checkPatch(def, doc, patch);
+  try {
+    if (patch && Object.keys(patch).length > 0) await ctx.db.patch(doc._id, patch as any);
     return null;
   } catch (e) {
-    const { message, nonRetryable } = toJobError(e);
-    if (isLimitError(message)) {
-      throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "limit", message, docId: doc._id });
-    }
-    if (def.onError === "skip") return message;
-    throw new ConvexError({
-      marker: BATCH_ERROR_MARKER,
-      kind: "migrateOne",
-      message: `migrateOne threw on ${def.table} document ${doc._id}: ${message}`,
-      docId: doc._id,
-      // NonRetryableError: the driver fails the migration at once instead of retrying.
-      ...(nonRetryable ? { nonRetryable: true } : {}),
-    });
+    return failedDoc(def, doc, e);
   }
+}
+
+/** migrateOne (or its patch) threw: skip the document, or throw naming it (see migrateDoc). */
+function failedDoc<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  def: ResolvedDefinition<DM, T>,
+  doc: any,
+  e: unknown,
+): string {
+  const { message, nonRetryable } = toJobError(e);
+  if (isLimitError(message)) {
+    throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "limit", message, docId: doc._id });
+  }
+  if (def.onError === "skip") return message;
+  throw new ConvexError({
+    marker: BATCH_ERROR_MARKER,
+    kind: "migrateOne",
+    message: `migrateOne threw on ${def.table} document ${doc._id}: ${message}`,
+    docId: doc._id,
+    // NonRetryableError: the driver fails the migration at once instead of retrying.
+    ...(nonRetryable ? { nonRetryable: true } : {}),
+  });
+}
+
+/**
+ * Throws (not retryable) unless migrateOne returned a plain object (a patch) or nothing.
+ * `null` counts as nothing: it is how many functions say "no result".
+ */
+function checkPatch<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  def: ResolvedDefinition<DM, T>,
+  doc: any,
+  patch: unknown,
+): asserts patch is Record<string, unknown> | null | undefined {
+  if (patch === undefined || patch === null) return;
+  const proto = typeof patch === "object" ? Object.getPrototypeOf(patch) : undefined;
+  if (proto === Object.prototype || proto === null) return;
+  throw new ConvexError({
+    marker: BATCH_ERROR_MARKER,
+    kind: "migrateOne",
+    message:
+      `migrateOne returned ${returnedType(patch)} for ${def.table} document ${doc._id}: return a plain object ` +
+      `(the fields to patch, e.g. { role: "member" }) or nothing (no change).`,
+    docId: doc._id,
+    nonRetryable: true,
+  });
+}
+
+function returnedType(x: unknown): string {
+  if (Array.isArray(x)) return `an array (${x.length} items)`;
+  if (typeof x === "object") return `an object of class ${(x as object).constructor?.name ?? "unknown"}`;
+  if (typeof x === "string") return `a string (${JSON.stringify(x.length > 30 ? x.slice(0, 30) + "…" : x)})`;
+  return `a ${typeof x} (${String(x)})`;
 }
 
 /** Runs migrateOne over the page, then throws the report so every write rolls back. */
@@ -152,11 +203,18 @@ async function dryRun<DM extends GenericDataModel, T extends TableNamesInDataMod
     isDone: batch.page.isDone,
   };
   for (const before of batch.page.page) {
+    let patch: unknown;
     try {
-      const patch = await def.migrateOne(ctx, before);
-      if (patch && typeof patch === "object" && Object.keys(patch).length > 0) {
-        await ctx.db.patch(before._id, patch as any);
-      }
+      patch = await def.migrateOne(ctx, before);
+    } catch (e) {
+      const { message } = toJobError(e);
+      if (isLimitError(message)) throw e;
+      report.errors.push({ docId: before._id, message });
+      continue;
+    }
+    checkPatch(def, before, patch);
+    try {
+      if (patch && Object.keys(patch).length > 0) await ctx.db.patch(before._id, patch as any);
     } catch (e) {
       const { message } = toJobError(e);
       if (isLimitError(message)) throw e;

@@ -10,6 +10,7 @@ import type {
   NamedTableInfo,
   OrderedQuery,
   QueryInitializer,
+  SchemaDefinition,
   TableNamesInDataModel,
   WithoutSystemFields,
 } from "convex/server";
@@ -27,11 +28,18 @@ export type MigrationPatch<DataModel extends GenericDataModel, Table extends Tab
 
 /** One migration, as given to `migrations.define`. */
 export interface MigrationDefinition<DataModel extends GenericDataModel, Table extends TableNamesInDataModel<DataModel>> {
+  /**
+   * The name you export it under (`"setDefaultRole"`, or `"migrations:setDefaultRole"`). Needed
+   * to run it: `runOne` and the runner only call functions registered here under that name, so a
+   * plain mutation passed by mistake is refused without running.
+   */
+  name?: string;
   /** The table to walk through. */
   table: Table;
   /**
-   * Migrates one document. Return a partial document to patch it, or write through `ctx.db`
-   * yourself and return nothing. Runs inside the batch's transaction: with `onError: "fail"`
+   * Migrates one document. Return a partial document (a plain object) to patch it, or write
+   * through `ctx.db` yourself and return nothing (`undefined` or `null`). Any other return value
+   * (a number, an array, a string...) fails the migration at once, naming the document. Runs inside the batch's transaction: with `onError: "fail"`
    * a throw rolls back the whole batch; with "skip", writes made before the throw are kept.
    */
   migrateOne: (
@@ -79,6 +87,11 @@ export interface MigrationsOptions<DataModel extends GenericDataModel> {
   retry?: Partial<RetryPolicy>;
   /** How many changed documents a dry run shows before/after. Default 10. */
   dryRunSamples?: number;
+  /**
+   * Your schema (`import schema from "./schema"`). With it, `define` refuses a table that is not
+   * in it (naming the close ones); without it, a misspelled table is only seen as empty.
+   */
+  schema?: SchemaDefinition<any, boolean>;
 }
 
 /** What `dryRun` reports: one batch processed and rolled back. */

@@ -12,10 +12,51 @@ import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import { MAX_PARALLELISM } from "../../shared/limits.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
+import { vLogLevel } from "../../shared/validators.js";
+import {
+  MAX_DOCUMENT_BYTES,
+  checkBoolean,
+  checkFunctionRef,
+  checkKeys,
+  checkMutationCtx,
+  checkOneOf,
+  checkQueryCtx,
+  checkRunAt,
+  checkSize,
+  convexSize,
+  describe,
+  formatBytes,
+} from "../../shared/validate.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
 
 type Kind = "mutation" | "action" | "query";
+const LOG_LEVELS = vLogLevel.members.map((m) => m.value);
+/** The keys `new Workpool` accepts. */
+export const WORKPOOL_OPTION_KEYS = [
+  "name",
+  "maxParallelism",
+  "retentionMs",
+  "logLevel",
+  "retry",
+  "retryActionsByDefault",
+  "retryIf",
+  "retryKeepsSlot",
+] as const satisfies readonly (keyof WorkpoolOptions)[];
+/** The keys an enqueue's options accept. */
+export const ENQUEUE_OPTION_KEYS = [
+  "runAt",
+  "runAfter",
+  "onComplete",
+  "context",
+  "retry",
+  "retryIf",
+] as const satisfies readonly (keyof EnqueueOptions)[];
+/**
+ * What a job's args and onComplete context may take together: the document limit less room for
+ * the job's own fields (function handles, state, retry policy, rule), so the insert cannot fail.
+ */
+export const JOB_DATA_LIMIT = MAX_DOCUMENT_BYTES - 16 * 1024;
 
 /**
  * A durable queue of mutations, actions and queries, run under a `maxParallelism` cap.
@@ -28,6 +69,11 @@ type Kind = "mutation" | "action" | "query";
 export class Workpool {
   /** The pool's validated options. */
   readonly options: Readonly<WorkpoolOptions>;
+  /** What ids are called in messages ("runId" when an ActionRetrier owns the pool). */
+  private idName = "jobId";
+  /** Who is speaking in messages, e.g. `Workpool "emails"`, and the owner's names for methods. */
+  private owner = "";
+  private methodNames: Record<string, string> = {};
   private readonly retryPolicy: Required<RetryPolicy> | undefined;
 
   /**
@@ -38,21 +84,38 @@ export class Workpool {
     public readonly component: ComponentApi,
     options: WorkpoolOptions,
   ) {
-    if (typeof options?.name !== "string" || options.name.length === 0) {
-      throw new Error('new Workpool(component, options): `options.name` must be a non-empty string, e.g. "emails".');
+    if (typeof component !== "object" || component === null) {
+      throw new Error(
+        `new Workpool: \`component\` is ${describe(component)}: pass the mounted component, e.g. new Workpool(components.jobs, { name, maxParallelism }) ` +
+          `with \`components\` from "./_generated/api" (use the name you mounted it under in convex.config.ts).`,
+      );
     }
+    checkKeys(options, WORKPOOL_OPTION_KEYS, "new Workpool");
+    if (typeof options?.name !== "string" || options.name.length === 0) {
+      throw new Error(
+        `new Workpool(component, options): \`options.name\` must be a non-empty string, e.g. "emails", got ${describe(options?.name)}.`,
+      );
+    }
+    const where = `new Workpool("${options.name}")`;
     const p = options.maxParallelism;
     if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
       throw new Error(
-        `new Workpool: \`maxParallelism\` for pool "${options.name}" must be an integer from 1 to ${MAX_PARALLELISM}, got ${p}.`,
+        `new Workpool: \`maxParallelism\` for pool "${options.name}" must be an integer from 1 to ${MAX_PARALLELISM}, got ${describe(p)}.`,
       );
     }
-    if (options.retentionMs !== undefined && (!Number.isFinite(options.retentionMs) || options.retentionMs < 0)) {
-      throw new Error(`new Workpool: \`retentionMs\` for pool "${options.name}" must be a number >= 0, got ${options.retentionMs}.`);
+    if (options.retentionMs !== undefined && (typeof options.retentionMs !== "number" || !Number.isFinite(options.retentionMs) || options.retentionMs < 0)) {
+      throw new Error(`new Workpool: \`retentionMs\` for pool "${options.name}" must be a number >= 0, got ${describe(options.retentionMs)}.`);
+    }
+    checkOneOf(options.logLevel, LOG_LEVELS, "logLevel", where);
+    checkBoolean(options.retryActionsByDefault, "retryActionsByDefault", where);
+    checkBoolean(options.retryKeepsSlot, "retryKeepsSlot", where);
+    if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
+      throw new Error(`${where}: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
     }
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
-    if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
+    if (options.retryIf !== undefined) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
     this.options = { ...options };
+    this.owner = `Workpool "${options.name}"`;
   }
 
   /** Enqueues a mutation. Transactional when called from a mutation. */
@@ -62,7 +125,7 @@ export class Workpool {
     args: FunctionArgs<F>,
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId> {
-    return this.enqueueOne(ctx, "mutation", fn, args, options);
+    return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation");
   }
 
   /** Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so. */
@@ -72,7 +135,7 @@ export class Workpool {
     args: FunctionArgs<F>,
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId> {
-    return this.enqueueOne(ctx, "action", fn, args, options);
+    return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction");
   }
 
   /** Enqueues a query; its return value reaches `status` and onComplete. */
@@ -82,7 +145,7 @@ export class Workpool {
     args: FunctionArgs<F>,
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId> {
-    return this.enqueueOne(ctx, "query", fn, args, options);
+    return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery");
   }
 
   /** Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction. */
@@ -92,7 +155,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "mutation", fn, argsArray, options);
+    return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch");
   }
 
   /** Enqueues one action job per element of `argsArray` (at most 1,000). */
@@ -102,7 +165,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "action", fn, argsArray, options);
+    return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch");
   }
 
   /** Enqueues one query job per element of `argsArray` (at most 1,000). */
@@ -112,42 +175,65 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "query", fn, argsArray, options);
+    return this.enqueueMany(ctx, "query", fn, argsArray, options, "enqueueQueryBatch");
   }
 
-  /** A job's status, or `null` if there is no such job (or it was cleaned up after retention). */
+  /**
+   * A job's status, or `null` if there is no such job (or it was cleaned up after retention, or
+   * it belongs to another pool: ids are scoped to their pool). Throws if `jobId` is not a job id.
+   */
   async status(ctx: RunQueryCtx, jobId: JobId): Promise<JobStatus | null> {
-    return await ctx.runQuery(this.component.pool.status.status, { jobId });
+    const where = this.where("status");
+    checkQueryCtx(ctx, where);
+    checkIdArg(jobId, this.idName, where);
+    return await named(this.idName, where, () => ctx.runQuery(this.component.pool.status.status, { pool: this.options.name, jobId }));
   }
 
-  /** Statuses of several jobs, in the same order. */
+  /** Statuses of several jobs, in the same order (`null` for gone or other pools' jobs). */
   async statusBatch(ctx: RunQueryCtx, jobIds: JobId[]): Promise<(JobStatus | null)[]> {
-    return await ctx.runQuery(this.component.pool.status.statusBatch, { jobIds });
+    const where = this.where("statusBatch");
+    checkQueryCtx(ctx, where);
+    if (!Array.isArray(jobIds)) throw new Error(`${where}: \`${this.idName}s\` must be an array of ids, got ${describe(jobIds)}.`);
+    jobIds.forEach((id, i) => checkIdArg(id, `${this.idName}s[${i}]`, where));
+    return await named(this.idName, where, () =>
+      ctx.runQuery(this.component.pool.status.statusBatch, { pool: this.options.name, jobIds }),
+    );
   }
 
   /**
    * Cancels a job. A pending job never starts; a running job's result is discarded. Either way
-   * onComplete receives `{ kind: "canceled" }`. Returns false if the job had already finished.
+   * onComplete receives `{ kind: "canceled" }`. Returns false if the job had already finished,
+   * is gone, or belongs to another pool.
    */
   async cancel(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
-    return await ctx.runMutation(this.component.pool.cancel.cancel, { jobId });
+    const where = this.where("cancel");
+    checkMutationCtx(ctx, where);
+    checkIdArg(jobId, this.idName, where);
+    return await named(this.idName, where, () => ctx.runMutation(this.component.pool.cancel.cancel, { pool: this.options.name, jobId }));
   }
 
   /** Cancels every job of this pool that exists now (pending ones in background batches). */
   async cancelAll(ctx: RunMutationCtx): Promise<void> {
+    checkMutationCtx(ctx, this.where("cancelAll"));
     await ctx.runMutation(this.component.pool.cancel.cancelAll, { pool: this.options.name });
   }
 
   /**
    * Deletes a finished job's record now instead of after the retention window. Returns false if
-   * the job is not finished (or already gone).
+   * the job is not finished, is already gone, or belongs to another pool.
    */
   async cleanup(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
-    return await ctx.runMutation(this.component.pool.retention.cleanup, { jobId });
+    const where = this.where("cleanup");
+    checkMutationCtx(ctx, where);
+    checkIdArg(jobId, this.idName, where);
+    return await named(this.idName, where, () =>
+      ctx.runMutation(this.component.pool.retention.cleanup, { pool: this.options.name, jobId }),
+    );
   }
 
   /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
+    checkQueryCtx(ctx, this.where("stats"));
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
   }
 
@@ -157,8 +243,9 @@ export class Workpool {
     fn: AnyRef<Kind>,
     args: unknown,
     options: EnqueueOptions<any, any> | undefined,
+    method: string,
   ): Promise<JobId> {
-    const [id] = await this.enqueueMany(ctx, kind, fn, [args], options);
+    const [id] = await this.enqueueMany(ctx, kind, fn, [args], options, method, false);
     return id;
   }
 
@@ -168,23 +255,34 @@ export class Workpool {
     fn: AnyRef<Kind>,
     argsArray: unknown[],
     options: EnqueueOptions<any, any> = {},
+    method: string,
+    batch = true,
   ): Promise<JobId[]> {
+    const where = this.where(method);
+    checkMutationCtx(ctx, where);
+    const fnName = checkFunctionRef(fn, "fn", where);
     if (!Array.isArray(argsArray)) {
-      throw new Error(`Workpool "${this.options.name}": batch enqueue takes an array of args objects.`);
+      throw new Error(`${where}: \`argsArray\` must be an array of args objects (one job each), got ${describe(argsArray)}.`);
     }
-    const runAt = resolveRunAt(options, this.options.name);
-    if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${this.options.name}" enqueue retryIf`);
+    checkKeys(options, ENQUEUE_OPTION_KEYS, `${where} options`);
+    options ??= {};
+    const runAt = resolveRunAt(options, where);
+    if (options.retryIf !== undefined) validateRetryRule(options.retryIf, `Workpool "${this.options.name}" enqueue retryIf`);
     const retry = this.resolveRetry(kind, options.retry);
+    if (options.onComplete !== undefined) checkFunctionRef(options.onComplete, "onComplete", where);
+    else if (options.context !== undefined) {
+      throw new Error(`${where}: \`context\` is only passed to onComplete, and no \`onComplete\` was given: add one or drop \`context\`.`);
+    }
+    const context = options.context ?? null;
+    argsArray.forEach((args, i) => checkJobData(args, context, batch ? `argsArray[${i}]` : "args", where));
     const shared = {
       kind,
       fnHandle: await createFunctionHandle(fn),
-      fnName: getFunctionName(fn),
+      fnName,
       runAt,
       retry,
       retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
-      onComplete: options.onComplete
-        ? { fnHandle: await createFunctionHandle(options.onComplete), context: options.context ?? null }
-        : undefined,
+      onComplete: options.onComplete ? { fnHandle: await createFunctionHandle(options.onComplete), context } : undefined,
     };
     const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
       pool: {
@@ -200,12 +298,29 @@ export class Workpool {
     return ids as JobId[];
   }
 
+  /** "Workpool \"emails\".status" (or the retrier's name for its pool). */
+  private where(method: string): string {
+    return `${this.owner}.${this.methodNames[method] ?? method}`;
+  }
+
+  /**
+   * Lets an owner (the ActionRetrier) speak for this pool in messages: its name and what it
+   * calls ids. Internal.
+   * @internal
+   */
+  speakAs(owner: string, idName: string, methods: Record<string, string> = {}): this {
+    this.owner = owner;
+    this.idName = idName;
+    this.methodNames = methods;
+    return this;
+  }
+
   private resolveRetry(kind: Kind, retry: EnqueueOptions["retry"]): Required<RetryPolicy> | null {
     const where = `Workpool "${this.options.name}" enqueue \`retry\``;
     if (retry === false) return null;
     if (retry === true) return this.retryPolicy ?? normalizeRetryPolicy(undefined, where);
     if (retry && typeof retry === "object") return normalizeRetryPolicy({ ...this.retryPolicy, ...retry }, where);
-    if (retry !== undefined) throw new Error(`${where} must be true, false or a policy object, got ${String(retry)}.`);
+    if (retry !== undefined) throw new Error(`${where} must be true, false or a policy object, got ${describe(retry)}.`);
     if (kind === "action" && this.options.retryActionsByDefault) {
       return this.retryPolicy ?? normalizeRetryPolicy(undefined, where);
     }
@@ -213,20 +328,59 @@ export class Workpool {
   }
 }
 
-function resolveRunAt(options: EnqueueOptions<any, any>, pool: string): number | undefined {
+function resolveRunAt(options: EnqueueOptions<any, any>, where: string): number | undefined {
   const { runAt, runAfter } = options;
   if (runAt !== undefined && runAfter !== undefined) {
-    throw new Error(`Workpool "${pool}": pass either \`runAt\` or \`runAfter\`, not both.`);
+    throw new Error(`${where}: pass either \`runAt\` or \`runAfter\`, not both.`);
   }
-  if (runAt !== undefined) {
-    if (!Number.isFinite(runAt)) throw new Error(`Workpool "${pool}": \`runAt\` must be a timestamp in ms, got ${runAt}.`);
-    return runAt;
-  }
+  if (runAt !== undefined) return checkRunAt(runAt, where);
   if (runAfter !== undefined) {
-    if (!Number.isFinite(runAfter) || runAfter < 0) {
-      throw new Error(`Workpool "${pool}": \`runAfter\` must be a number of ms >= 0, got ${runAfter}.`);
+    if (typeof runAfter !== "number" || !Number.isFinite(runAfter) || runAfter < 0) {
+      throw new Error(`${where}: \`runAfter\` must be a number of ms >= 0, got ${describe(runAfter)}.`);
     }
     return Date.now() + runAfter;
   }
   return undefined;
+}
+
+/** A job's args must be an object, and with its onComplete context fit in one document. */
+function checkJobData(args: unknown, context: unknown, argName: string, where: string): void {
+  if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))) {
+    throw new Error(`${where}: \`${argName}\` must be an object of the function's arguments, got ${describe(args)}.`);
+  }
+  checkSize(args ?? {}, JOB_DATA_LIMIT, argName, where);
+  checkSize(context, JOB_DATA_LIMIT, "context", where);
+  const together = convexSize(args ?? {}) + convexSize(context);
+  if (together > JOB_DATA_LIMIT) {
+    throw new Error(
+      `${where}: \`${argName}\` and \`context\` together are ${formatBytes(together)}; a job's args and onComplete context must fit in ${formatBytes(JOB_DATA_LIMIT)} ` +
+        `(one Convex document, at most ${formatBytes(MAX_DOCUMENT_BYTES)}). Store big data in a table or file storage and pass its id.`,
+    );
+  }
+}
+
+/** Throws unless `id` is a non-empty string (the component checks it is an id of its jobs). */
+function checkIdArg(id: unknown, argName: string, where: string): void {
+  if (typeof id !== "string" || id.length === 0) {
+    const [noun, maker] = argName.startsWith("runId") ? ["run", "ActionRetrier.run"] : ["job", "enqueue"];
+    throw new Error(`${where}: \`${argName}\` must be a ${noun} id (the string ${maker} returned), got ${describe(id)}.`);
+  }
+}
+
+/**
+ * Runs a component call whose "not a job id" error names the component's argument (`jobId`);
+ * rethrows it naming the caller's argument and method instead.
+ */
+async function named<T>(argName: string, where: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const m = /`jobId(s?)(\[\d+\])?` ("(?:[^"\\]|\\.)*") is not a job id/.exec(message);
+    if (!m) throw e;
+    const arg = m[1] || m[2] ? `${argName}s${m[2] ?? ""}` : argName;
+    throw new Error(`${where}: \`${arg}\` ${m[3]} is not a ${argName === "runId" ? "run" : "job"} id: pass an id that ${
+      argName === "runId" ? "ActionRetrier.run" : "enqueue"
+    } returned.`);
+  }
 }

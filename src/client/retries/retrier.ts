@@ -5,9 +5,10 @@
  */
 import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import type { ComponentApi } from "../../component/_generated/component.js";
-import { DEFAULT_RETRY_POLICY, normalizeRetryPolicy } from "../../shared/backoff.js";
+import { DEFAULT_RETRY_POLICY, MAX_ATTEMPTS_LIMIT, normalizeRetryPolicy } from "../../shared/backoff.js";
+import { validateRetryRule, type RetryRule } from "../../shared/retryRules.js";
+import { checkKeys, describe } from "../../shared/validate.js";
 import { MAX_PARALLELISM } from "../../shared/limits.js";
-import type { RetryRule } from "../../shared/retryRules.js";
 import type { LogLevel, RetryPolicy } from "../../shared/validators.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { Workpool } from "../pool/workpool.js";
@@ -45,6 +46,21 @@ export type RunOptions<C = unknown, R = unknown> = Pick<
   "onComplete" | "context" | "runAt" | "runAfter" | "retryIf"
 >;
 
+const RETRIER_OPTION_KEYS = [
+  "initialBackoffMs",
+  "base",
+  "maxFailures",
+  "maxBackoffMs",
+  "jitter",
+  "retryIf",
+  "poolName",
+  "maxParallelism",
+  "retentionMs",
+  "logLevel",
+] as const satisfies readonly (keyof ActionRetrierOptions)[];
+const RUN_OPTION_KEYS = ["onComplete", "context", "runAt", "runAfter", "retryIf"] as const satisfies readonly (keyof RunOptions)[];
+
+/** Runs actions with retries; see the module comment. */
 export class ActionRetrier {
   private readonly pool: Workpool;
   /** The retry policy every run uses (defaults filled in), e.g. to show users the schedule. */
@@ -55,26 +71,48 @@ export class ActionRetrier {
    * @param options backoff and pool settings; validated here
    */
   constructor(component: ComponentApi, options: ActionRetrierOptions = {}) {
-    const maxFailures = options.maxFailures ?? DEFAULT_RETRY_POLICY.maxAttempts - 1;
-    if (!Number.isInteger(maxFailures) || maxFailures < 0) {
-      throw new Error(`new ActionRetrier: \`maxFailures\` must be an integer >= 0, got ${maxFailures}.`);
+    const where = "new ActionRetrier";
+    if (typeof component !== "object" || component === null) {
+      throw new Error(
+        `${where}: \`component\` is ${describe(component)}: pass the mounted component, e.g. new ActionRetrier(components.jobs, { maxFailures: 4 }) ` +
+          `with \`components\` from "./_generated/api".`,
+      );
     }
-    this.pool = new Workpool(component, {
-      name: options.poolName ?? "retrier",
-      maxParallelism: options.maxParallelism ?? MAX_PARALLELISM,
-      retentionMs: options.retentionMs,
-      logLevel: options.logLevel,
-      retry: {
+    checkKeys(options, RETRIER_OPTION_KEYS, where);
+    options ??= {};
+    const maxFailures = options.maxFailures ?? DEFAULT_RETRY_POLICY.maxAttempts - 1;
+    if (typeof maxFailures !== "number" || !Number.isInteger(maxFailures) || maxFailures < 0 || maxFailures >= MAX_ATTEMPTS_LIMIT) {
+      throw new Error(`${where}: \`maxFailures\` must be an integer from 0 to ${MAX_ATTEMPTS_LIMIT - 1}, got ${describe(maxFailures)}.`);
+    }
+    const poolName = options.poolName ?? "retrier";
+    if (typeof poolName !== "string" || poolName.length === 0) {
+      throw new Error(`${where}: \`poolName\` must be a non-empty string (default "retrier"), got ${describe(poolName)}.`);
+    }
+    const maxParallelism = options.maxParallelism ?? MAX_PARALLELISM;
+    if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > MAX_PARALLELISM) {
+      throw new Error(`${where}: \`maxParallelism\` must be an integer from 1 to ${MAX_PARALLELISM}, got ${describe(maxParallelism)}.`);
+    }
+    // Validated here, so messages name the retrier's own options (maxFailures, not maxAttempts).
+    this.policy = normalizeRetryPolicy(
+      {
         maxAttempts: maxFailures + 1,
         initialBackoffMs: options.initialBackoffMs,
         base: options.base,
         maxBackoffMs: options.maxBackoffMs,
         jitter: options.jitter,
       },
+      where,
+    );
+    if (options.retryIf !== undefined) validateRetryRule(options.retryIf, `${where}: retryIf`);
+    this.pool = new Workpool(component, {
+      name: poolName,
+      maxParallelism,
+      retentionMs: options.retentionMs,
+      logLevel: options.logLevel,
+      retry: this.policy,
       retryIf: options.retryIf,
       retryKeepsSlot: true,
-    });
-    this.policy = normalizeRetryPolicy(this.pool.options.retry, "ActionRetrier");
+    }).speakAs(`ActionRetrier "${poolName}"`, "runId", { enqueueAction: "run" });
   }
 
   /** Starts running `fn(args)` with retries. Returns the run's id. */
@@ -84,6 +122,7 @@ export class ActionRetrier {
     args: FunctionArgs<F>,
     options?: RunOptions<C, FunctionReturnType<F>>,
   ): Promise<RunId> {
+    checkKeys(options, RUN_OPTION_KEYS, "ActionRetrier.run options");
     return this.pool.enqueueAction(ctx, fn, args, { ...options, retry: true });
   }
 

@@ -24,6 +24,7 @@ import type * as pool_cancel from "../pool/cancel.js";
 import type * as pool_dispatch from "../pool/dispatch.js";
 import type * as pool_enqueue from "../pool/enqueue.js";
 import type * as pool_jobs from "../pool/jobs.js";
+import type * as pool_lookup from "../pool/lookup.js";
 import type * as pool_retention from "../pool/retention.js";
 import type * as pool_runner from "../pool/runner.js";
 import type * as pool_start from "../pool/start.js";
@@ -46,6 +47,7 @@ const fullApi: ApiFromModules<{
   "pool/dispatch": typeof pool_dispatch;
   "pool/enqueue": typeof pool_enqueue;
   "pool/jobs": typeof pool_jobs;
+  "pool/lookup": typeof pool_lookup;
   "pool/retention": typeof pool_retention;
   "pool/runner": typeof pool_runner;
   "pool/start": typeof pool_start;

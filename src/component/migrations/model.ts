@@ -208,6 +208,14 @@ export function grownBatchSize(m: Migration, used: number): { size: number; ceil
   return { size: Math.max(1, Math.min(m.batchSize, Math.max(used, target))), ceiling };
 }
 
+/** Why a done migration processed nothing: said plainly, since "done, 0" looks like success. */
+function emptyNote(table: string): string {
+  return (
+    `No documents: table "${table}" (or its custom range) was empty, so nothing was migrated. ` +
+    `If you expected documents, check the table name (it may not exist; pass \`schema\` to new Migrations to have define check it).`
+  );
+}
+
 /** The status view of a migration document. */
 export function toStatus(m: Migration, now: number): MigrationStatus {
   const done = m.state === "done";
@@ -239,5 +247,6 @@ export function toStatus(m: Migration, now: number): MigrationStatus {
     etaMs,
     next: m.next.map((s) => s.name),
     waitingOn: m.waitingOn,
+    ...(done && m.processed === 0 ? { note: emptyNote(m.table) } : {}),
   };
 }

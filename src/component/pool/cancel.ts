@@ -11,21 +11,21 @@ import type { Id } from "../_generated/dataModel.js";
 import { runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 import { requestDispatch } from "./wake.js";
+import { jobOfPool } from "./lookup.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
 /** Pending jobs looked at per transaction while looking for those to cancel. */
 const SCAN_LIMIT = 1000;
 
-/** Cancels one job. Returns false when it had already finished. */
+/** Cancels one job of `pool`. Returns false when it had already finished, is gone, or is another pool's. */
 export const cancel = mutation({
-  args: { jobId: v.id("jobs") },
+  args: { pool: v.string(), jobId: v.string() },
   returns: v.boolean(),
-  handler: async (ctx, { jobId }) => {
-    const job = await ctx.db.get(jobId);
-    if (!job || isFinal(job.state)) return false;
-    const pool = (await ctx.db.get(job.pool))!;
-    return await cancelJob(ctx, job, pool);
+  handler: async (ctx, args) => {
+    const found = await jobOfPool(ctx, args.pool, args.jobId);
+    if (!found || isFinal(found.job.state)) return false;
+    return await cancelJob(ctx, found.job, found.pool);
   },
 });
 
@@ -62,8 +62,9 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
 }
 
 /**
- * Cancels every job in the pool that exists now: running ones at once, pending ones in bounded
- * batches. Jobs enqueued afterwards are not affected. Pending jobs covered by this call never
+ * Cancels every job in the pool that exists now (created at or before the pool's newest job):
+ * running ones at once, pending ones in bounded batches. Jobs enqueued afterwards, even in the
+ * same transaction, are not affected. Pending jobs covered by this call never
  * start, even before their batch comes round: the dispatcher skips them.
  */
 export const cancelAll = mutation({
@@ -75,7 +76,16 @@ export const cancelAll = mutation({
       .withIndex("by_name", (q) => q.eq("name", args.pool))
       .unique();
     if (!pool) return null;
-    const before = Date.now();
+    // The cutoff is the newest job's creation time, read in this transaction: creation times
+    // order jobs exactly (wall time does not: a transaction's Date.now() is fixed at its start,
+    // while jobs inserted in it are created later).
+    const newest = await ctx.db
+      .query("jobs")
+      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
+      .order("desc")
+      .first();
+    if (!newest) return null;
+    const before = newest._creationTime;
     await ctx.db.patch(pool._id, { canceledBefore: before });
     const state = await ctx.db
       .query("dispatchState")

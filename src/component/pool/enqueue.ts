@@ -6,6 +6,7 @@
  */
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
+import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
@@ -129,5 +130,10 @@ async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Pr
       .join(", ")}. If two call sites configure this pool differently, they will keep overriding each other.`,
   );
   await ctx.db.patch(existing._id, desired);
+  if (desired.maxParallelism > existing.maxParallelism) {
+    // A raised cap frees slots now, but a pool whose slots were all busy counts as covered (it
+    // waits on completions), so this enqueue alone would not wake it.
+    await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: existing._id });
+  }
   return { ...existing, ...desired };
 }

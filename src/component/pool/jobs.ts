@@ -8,6 +8,7 @@ import type { Doc } from "../_generated/dataModel.js";
 import { v, type Infer } from "convex/values";
 import type { ActionCtx, MutationCtx } from "../_generated/server.js";
 import { vJobError, type JobError } from "../../shared/validators.js";
+import { MAX_DOCUMENT_BYTES, convexSize, documentSize, formatBytes } from "../../shared/validate.js";
 import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
@@ -84,25 +85,29 @@ export async function finish(
     const done = await transition(ctx, job, "canceled", finalPatch(pool, now, { kind: "canceled" }));
     return callbackDue ? await runOnComplete(ctx, done, pool) : done;
   }
-  if (outcome.kind === "failed") {
-    const decision = decideRetry(job, outcome.error, Math.random);
+  const ended =
+    outcome.kind === "success"
+      ? storableOrFailed(job, outcome.returnValue, pool, now)
+      : { kind: "failed" as const, error: storableError(job, outcome.error) };
+  if (ended.kind === "failed") {
+    const decision = decideRetry(job, ended.error, Math.random);
     if (decision.retry) {
       createLogger(pool.logLevel).info(
-        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
+        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${ended.error.message}; retrying in ${decision.delayMs} ms`,
       );
       if (keepSlot && pool.retryKeepsSlot && job.kind === "action") {
-        keepSlot(job, now + decision.delayMs, outcome.error);
+        keepSlot(job, now + decision.delayMs, ended.error);
         return job;
       }
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
-        lastError: outcome.error,
+        lastError: ended.error,
         workerId: undefined,
       });
     }
     const failed = await transition(ctx, job, "failed", {
-      ...finalPatch(pool, now, { kind: "failed", error: outcome.error.message, data: outcome.error.data }),
-      lastError: outcome.error,
+      ...finalPatch(pool, now, { kind: "failed", error: ended.error.message, data: ended.error.data }),
+      lastError: ended.error,
     });
     return await runOnComplete(ctx, failed, pool);
   }
@@ -110,10 +115,57 @@ export async function finish(
     ctx,
     job,
     "succeeded",
-    finalPatch(pool, now, { kind: "success", returnValue: outcome.returnValue ?? null }),
+    finalPatch(pool, now, { kind: "success", returnValue: ended.returnValue ?? null }),
   );
   return await runOnComplete(ctx, ok, pool);
 }
+
+/**
+ * A result too large to store would make the job's write throw, leaving it "running" until the
+ * watchdog; instead the attempt fails at once, naming the size and the limit. Not retried: the
+ * same call would return the same size (and a mutation job's own writes are already kept).
+ */
+function storableOrFailed(
+  job: Job,
+  returnValue: unknown,
+  pool: Pool,
+  now: number,
+): Extract<Outcome, { kind: "success" | "failed" }> {
+  const stored = { ...job, ...finalPatch(pool, now, { kind: "success", returnValue: returnValue ?? null }), state: "succeeded" };
+  const size = documentSize(stored);
+  if (size <= MAX_DOCUMENT_BYTES) return { kind: "success", returnValue };
+  const resultSize = convexSize(returnValue ?? null);
+  return {
+    kind: "failed",
+    error: {
+      message:
+        `The ${job.kind}'s result is ${formatBytes(resultSize)}: stored with the job it would take ${formatBytes(size)}, ` +
+        `over Convex's document limit of ${formatBytes(MAX_DOCUMENT_BYTES)}. Return less (e.g. store big data in a table or file storage and return its id).`,
+      nonRetryable: true,
+    },
+  };
+}
+
+/**
+ * An error is stored twice (as `lastError` and in the failed result); one too large to store
+ * (a ConvexError carrying megabytes of data) would make the write throw like a too-large result.
+ * Its data is dropped (and an overlong message cut) instead, saying so.
+ */
+function storableError(job: Job, error: JobError): JobError {
+  const room = MAX_DOCUMENT_BYTES - documentSize(job);
+  const size = convexSize(error);
+  if (2 * size <= room) return error;
+  const message = error.message.length > MAX_STORED_MESSAGE ? `${error.message.slice(0, MAX_STORED_MESSAGE)}…` : error.message;
+  const dataSize = convexSize(error.data);
+  const { data: _dropped, ...rest } = error;
+  return {
+    ...rest,
+    message: `${message} (${dataSize > 0 ? `error data of ${formatBytes(dataSize)} dropped` : "message cut"}: too large to store with the job)`,
+  };
+}
+
+/** Characters of an error message kept when the error is too large to store. */
+const MAX_STORED_MESSAGE = 8192;
 
 function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
   return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined };

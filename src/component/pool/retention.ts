@@ -2,18 +2,19 @@
 import { v } from "convex/values";
 import { mutation } from "../_generated/server.js";
 import { isFinal } from "./state.js";
+import { jobOfPool } from "./lookup.js";
 
 /**
- * Deletes a finished job's record now. Returns false if the job is not finished (cancel it
- * first) or no longer exists. Counts in `stats` are totals and are not changed.
+ * Deletes a finished job's record of `pool` now. Returns false if the job is not finished (cancel
+ * it first), no longer exists, or belongs to another pool. Counts in `stats` are totals and are not changed.
  */
 export const cleanup = mutation({
-  args: { jobId: v.id("jobs") },
+  args: { pool: v.string(), jobId: v.string() },
   returns: v.boolean(),
-  handler: async (ctx, { jobId }) => {
-    const job = await ctx.db.get(jobId);
-    if (!job || !isFinal(job.state)) return false;
-    await ctx.db.delete(jobId);
+  handler: async (ctx, args) => {
+    const found = await jobOfPool(ctx, args.pool, args.jobId);
+    if (!found || !isFinal(found.job.state)) return false;
+    await ctx.db.delete(found.job._id);
     return true;
   },
 });

@@ -1,7 +1,7 @@
 /** Read-only views: a job's status and a pool's counts. Queries never conflict with writers. */
 import { v, type Infer } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
-import type { Id } from "../_generated/dataModel.js";
+import { jobOfPool } from "./lookup.js";
 import { vJobError, vJobResult } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
 
@@ -36,9 +36,10 @@ export type JobStatus = Infer<typeof vJobStatus>;
 /** Unfolded tallies `stats` adds in; beyond this, `pending` lags until the dispatcher catches up. */
 const STATS_TALLY_LIMIT = 2000;
 
-async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | null> {
-  const job = await ctx.db.get(jobId);
-  if (!job) return null;
+async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: string): Promise<JobStatus | null> {
+  const found = await jobOfPool(ctx, pool, jobId, label);
+  if (!found) return null;
+  const { job } = found;
   const lastError = job.lastError;
   if (job.state === "pending") return { state: "pending", attempt: job.attempt, readyAt: job.readyAt, lastError };
   // A retry that kept its slot: the next attempt is armed for readyAt; to the user it waits.
@@ -64,16 +65,18 @@ async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | n
   };
 }
 
+/** A job's status; null if it is gone or belongs to another pool. See ./lookup.ts. */
 export const status = query({
-  args: { jobId: v.id("jobs") },
+  args: { pool: v.string(), jobId: v.string() },
   returns: v.union(vJobStatus, v.null()),
-  handler: (ctx, { jobId }) => statusOf(ctx, jobId),
+  handler: (ctx, { pool, jobId }) => statusOf(ctx, pool, jobId),
 });
 
+/** Statuses of several jobs of one pool, in order (null for gone or foreign ones). */
 export const statusBatch = query({
-  args: { jobIds: v.array(v.id("jobs")) },
+  args: { pool: v.string(), jobIds: v.array(v.string()) },
   returns: v.array(v.union(vJobStatus, v.null())),
-  handler: (ctx, { jobIds }) => Promise.all(jobIds.map((id) => statusOf(ctx, id))),
+  handler: (ctx, { pool, jobIds }) => Promise.all(jobIds.map((id, i) => statusOf(ctx, pool, id, `jobIds[${i}]`))),
 });
 
 /**

@@ -1,0 +1,105 @@
+/**
+ * Migrations under wrong input (issue 9, bugs 5-7): a function that is not a migration is never
+ * called; a table that does not exist is refused (with a schema) or reported (without); a
+ * migrateOne returning something other than a patch fails at once, naming the document.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { internal } from "./app/_generated/api.js";
+import { migrations } from "./app/migrations.js";
+import { events, setup } from "./setup.js";
+import { installClock, type Clock } from "../src/test.js";
+
+let clock: Clock;
+beforeEach(async () => {
+  clock = await installClock();
+});
+afterEach(() => clock.uninstall());
+
+const status = (t: ReturnType<typeof setup>, fn: string) => t.run((ctx) => migrations.getStatus(ctx, fn));
+
+describe("identifying a migration runs no user code", () => {
+  test("runOne on a plain mutation is refused and the mutation never runs (from an action)", async () => {
+    const t = setup();
+    await expect(t.action(internal.migrations.runFromAction, { fn: "migrations:plainMutation" })).rejects.toThrow(
+      /could not call "migrations:plainMutation": it is not a migration defined with this Migrations instance, so it was not run/,
+    );
+    await expect(t.run((ctx) => migrations.dryRun(ctx, internal.migrations.plainMutation))).rejects.toThrow(/not run/);
+    await expect(t.run((ctx) => migrations.runSerially(ctx, [internal.migrations.tagItems, internal.migrations.plainMutation]))).rejects.toThrow(
+      /runSerially: could not call "migrations:plainMutation".*Defined: "tagItems"/,
+    );
+    await clock.drain();
+    expect(await events(t, "plain")).toHaveLength(0);
+    expect(await status(t, "migrations:tagItems")).toBeNull(); // the series was refused as a whole
+  });
+
+  test("an unnamed define cannot be run; a name that is not the export fails loudly, writing nothing", async () => {
+    const t = setup();
+    await t.mutation(internal.migrations.seedItems, { count: 3 });
+    await expect(t.run((ctx) => migrations.runOne(ctx, internal.migrations.unnamed))).rejects.toThrow(/could not call "migrations:unnamed"/);
+    await expect(t.run((ctx) => migrations.runOne(ctx, internal.migrations.misnamed))).rejects.toThrow(/could not call "migrations:misnamed"/);
+    // Registered as "somethingElse", but no export has that name: its batches fail, and say so.
+    await t.run((ctx) => migrations.runOne(ctx, "migrations:somethingElse"));
+    await clock.drain();
+    const s = (await status(t, "migrations:somethingElse"))!;
+    expect(s.state).toBe("failed");
+    expect(s.lastError!.message).toMatch(/somethingElse/);
+    expect((await t.run((ctx) => ctx.db.query("items").collect())).some((i) => i.tag !== undefined)).toBe(false);
+  });
+
+  test("a registered migration runs to the end", async () => {
+    const t = setup();
+    await t.mutation(internal.migrations.seedItems, { count: 250 });
+    await t.run((ctx) => migrations.runOne(ctx, internal.migrations.tagItems));
+    await clock.drain();
+    expect(await status(t, "migrations:tagItems")).toMatchObject({ state: "done", processed: 250, table: "items" });
+    expect((await status(t, "migrations:tagItems"))!.note).toBeUndefined();
+    expect((await t.run((ctx) => ctx.db.query("items").collect())).every((i) => i.tag === "t")).toBe(true);
+  });
+});
+
+describe("a table that does not exist", () => {
+  test("with a schema, define refuses it and names close tables", () => {
+    expect(() => migrations.define({ table: "itmes" as "items", migrateOne: () => {} })).toThrow(
+      /there is no table "itmes" in your schema\. Did you mean "items"\? Tables: "events", "items"/,
+    );
+  });
+
+  test("without a schema, status says plainly that the table was empty", async () => {
+    const t = setup();
+    await t.action(internal.migrations.runFromAction, { fn: "migrations:typoTable", loose: true });
+    await clock.drain();
+    const s = await status(t, "migrations:typoTable");
+    expect(s).toMatchObject({ state: "done", processed: 0, table: "itemz" });
+    expect(s!.note).toMatch(/No documents: table "itemz".*was empty.*check the table name/);
+  });
+});
+
+describe("migrateOne's return value", () => {
+  for (const [fn, type] of [
+    ["returnsNumber", /a number \(5\)/],
+    ["returnsArray", /an array \(1 items\)/],
+    ["returnsString", /a string \("tag"\)/],
+  ] as const) {
+    test(`${fn}: fails at once (no retries), naming the document and the type`, async () => {
+      const t = setup();
+      await t.mutation(internal.migrations.seedItems, { count: 5 });
+      const first = (await t.run((ctx) => ctx.db.query("items").first()))!;
+      await t.run((ctx) => migrations.runOne(ctx, `migrations:${fn}`));
+      await clock.drain();
+      const s = (await status(t, `migrations:${fn}`))!;
+      expect(s).toMatchObject({ state: "failed", processed: 0, attempts: 1, lastError: { kind: "migrateOne", docId: first._id } });
+      expect(s.lastError!.message).toMatch(type);
+      expect(s.lastError!.message).toContain(`items document ${first._id}`);
+      expect(s.lastError!.message).toMatch(/return a plain object.*or nothing/);
+      expect((await t.run((ctx) => ctx.db.query("items").collect())).some((i) => i.tag !== undefined)).toBe(false);
+    });
+  }
+
+  test("null means no change", async () => {
+    const t = setup();
+    await t.mutation(internal.migrations.seedItems, { count: 5 });
+    await t.run((ctx) => migrations.runOne(ctx, internal.migrations.returnsNothing));
+    await clock.drain();
+    expect(await status(t, "migrations:returnsNothing")).toMatchObject({ state: "done", processed: 5 });
+  });
+});
