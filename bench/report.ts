@@ -288,7 +288,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   if (process.argv.includes("--check")) {
     const stale = staleFiles();
     if (stale.length) {
-      console.error(`${stale.join(" and ")} disagree with bench/results.json. Run \`npm run bench:report\` and commit the result.`);
+      const verb = stale.length === 1 ? "disagrees" : "disagree";
+      console.error(`${stale.join(" and ")} ${verb} with bench/results.json. Run \`npm run bench:report\` and commit the result.`);
       process.exit(1);
     }
     console.log("docs/benchmark.md and the README's cost table match bench/results.json");
