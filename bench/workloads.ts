@@ -1,186 +1,185 @@
 /**
- * Runs one work-pool workload on convex-test under the simulated clock and measures it: calls as
- * Convex bills them, documents read and written, functions scheduled, the largest transaction,
- * and simulated makespan. See docs/benchmark.md for what each figure means.
+ * The work-pool workloads of `npm run bench`, and their ideal makespans. Every workload runs the
+ * same jobs (bench/convex/jobs.ts) on each implementation it lists, through that implementation's
+ * bench app (bench/convex/work.ts for convex-jobs, bench/official/work.ts for the official
+ * components). Running one is bench/measure.ts, in a process of its own (bench/one.ts).
  */
-import { api } from "./convex/_generated/api.js";
-import { createApp } from "../scripts/lib/app.js";
-import { installSimClock, runUntil } from "../scripts/lib/clock.js";
-import { conflictReport, installConflictModel, resetConflicts, type ConflictReport } from "../scripts/lib/conflicts.js";
-import { LIMITS, getTally, observe, resetTally, summarize, type LimitKey, type Peak } from "../scripts/lib/metrics.js";
 
-/** Jobs per enqueue call (one app mutation enqueues this many with enqueue*Batch). */
-export const ENQUEUE_BATCH = 500;
-/**
- * After the last job finishes we keep running whatever is due within this window (the
- * dispatcher's idle follow-ups, an action watchdog) and count it: the pool's wind-down is part
- * of the workload's cost. Timers further out (retention cleanup, a day later) are not.
- */
-export const TAIL_MS = 60_000;
+/** The implementations the benchmark compares. */
+export const IMPLEMENTATIONS = ["convex-jobs", "official"] as const;
+export type Implementation = (typeof IMPLEMENTATIONS)[number];
+
+/** What the official side is: the packages and versions it runs. */
+export const OFFICIAL_PACKAGES = ["@convex-dev/workpool", "@convex-dev/action-retrier", "@convex-dev/batch-worker"];
+
+/** A pool of the bench apps (bench/convex/work.ts, bench/official/work.ts). */
+export type PoolName = "serial" | "p10" | "p50" | "retry10";
 
 export interface Workload {
   name: string;
-  kind: "mutation" | "action";
+  /** One line for tables. */
+  title: string;
+  /**
+   * "mutation": writeRow jobs; "action": actionJob jobs in a pool; "retrier": actionJob runs of
+   * the standalone ActionRetrier.
+   */
+  kind: "mutation" | "action" | "retrier";
   jobs: number;
-  pool: "serial" | "p10" | "p50" | "retry10";
-  maxParallelism: number;
-  /** Action jobs: how long each sleeps (simulated ms). */
+  /** The pool (mutation and action workloads). */
+  pool?: PoolName;
+  /** The pool's cap; null for the retrier (the official one has none; ours is a pool). */
+  maxParallelism: number | null;
+  /** Action jobs: how long each waits (simulated ms) before its mutation. */
   durationMs?: number;
-  /** Action jobs: each fails this many attempts before succeeding (the pool retries them). */
+  /** Action jobs: each fails this many attempts before succeeding (then retried). */
   failFirst?: number;
-  /** Retry workloads: the pool's backoff before attempts 2, 3, ... (for the ideal). */
+  /** Retried workloads: the nominal backoff before attempts 2, 3, ... (for the ideal). */
   backoffMs?: number[];
-  transactionLimits: boolean;
   /**
-   * Streamed workloads: instead of enqueueing everything up front, an app mutation enqueues
-   * `perTick` jobs every `everyMs` (scheduling itself) while the pool works.
+   * Streamed: an app mutation (the bench app's `produce`) enqueues `batch` jobs every `everyMs`
+   * simulated ms while the pool works, scheduling itself for the next batch, instead of all of
+   * them at time 0. Being a scheduled function, its enqueues can overlap the pool's transactions
+   * in the conflict model.
    */
-  stream?: { perTick: number; everyMs: number };
+  stream?: { batch: number; everyMs: number };
+  /** Which implementations run it (the 20,000-job scale check is ours only). */
+  implementations: readonly Implementation[];
 }
 
-type PerJob = {
-  calls: number;
-  transactions: number;
-  actionRuns: number;
-  nestedCalls: number;
-  documentsRead: number;
-  documentsWritten: number;
-  functionsScheduled: number;
-};
+const BOTH = IMPLEMENTATIONS;
 
-export interface WorkloadResult {
-  name: string;
-  kind: Workload["kind"];
-  jobs: number;
-  maxParallelism: number;
-  durationMs: number | null;
-  transactionLimits: boolean;
-  /** Simulated ms from the first enqueue to the last job finished. */
-  makespanMs: number;
-  /**
-   * Action workloads: ceil(attempts x jobs / maxParallelism) x duration, where attempts =
-   * failFirst + 1; or, if longer, one job's own chain of attempts and backoffs (a job waiting out
-   * a backoff holds no slot, so backoff only adds to the ideal when it cannot be overlapped).
-   */
-  idealMs: number | null;
-  /** makespan / ideal (action workloads). */
-  ratioToIdeal: number | null;
-  /** makespan / jobs. */
-  msPerJob: number;
-  perJob: PerJob;
-  totals: ReturnType<typeof summarize>;
-  /** The most one transaction used, per limit, as a share of the limit, and who. */
-  peaks: Record<LimitKey, Peak & { shareOfLimit: number }>;
-  /** Calls (transactions + action runs) and documents by function. */
-  byFunction: Record<
-    string,
-    { calls: number; documentsRead?: number; documentsWritten?: number; maxDocumentsRead?: number; maxDocumentsWritten?: number }
-  >;
-  /** Nested ctx.runMutation/runQuery calls by callee (not billed as calls). */
-  nestedByFunction: Record<string, number>;
-  /** convex-test's own transactions around scheduled runs (excluded from calls). */
-  bookkeepingTransactions: number;
-  /** Outcome check: counts from the pool's stats at the end. */
-  finalStats: { succeeded: number; failed: number; canceled: number; pending: number; running: number };
-  /** Modelled OCC conflicts (scripts/lib/conflicts.ts; docs/benchmark.md, "Conflict model"). */
-  conflicts: ConflictReport;
-  /** Real time the workload took to simulate. */
-  wallMs: number;
+export const WORKLOADS: Workload[] = [
+  { name: "mut-1k-p1", title: "1,000 mutation jobs, p=1", kind: "mutation", jobs: 1_000, pool: "serial", maxParallelism: 1, implementations: BOTH },
+  { name: "mut-1k-p10", title: "1,000 mutation jobs, p=10", kind: "mutation", jobs: 1_000, pool: "p10", maxParallelism: 10, implementations: BOTH },
+  {
+    name: "act-500-p10",
+    title: "500 x 1 s actions, p=10",
+    kind: "action",
+    jobs: 500,
+    pool: "p10",
+    maxParallelism: 10,
+    durationMs: 1_000,
+    implementations: BOTH,
+  },
+  {
+    name: "act-2k-p50",
+    title: "2,000 x 1 s actions, p=50",
+    kind: "action",
+    jobs: 2_000,
+    pool: "p50",
+    maxParallelism: 50,
+    durationMs: 1_000,
+    implementations: BOTH,
+  },
+  // Streamed: an app mutation enqueues a batch, then schedules itself for the next one, while the
+  // pool works. Actions arrive as fast as the pool can run them (p x 1 / 0.2 s per second).
+  {
+    name: "stream-act-500-p10",
+    title: "500 x 0.2 s actions streamed (5 per 100 ms), p=10",
+    kind: "action",
+    jobs: 500,
+    pool: "p10",
+    maxParallelism: 10,
+    durationMs: 200,
+    stream: { batch: 5, everyMs: 100 },
+    implementations: BOTH,
+  },
+  {
+    name: "stream-act-2k-p50",
+    title: "2,000 x 0.2 s actions streamed (25 per 100 ms), p=50",
+    kind: "action",
+    jobs: 2_000,
+    pool: "p50",
+    maxParallelism: 50,
+    durationMs: 200,
+    stream: { batch: 25, everyMs: 100 },
+    implementations: BOTH,
+  },
+  {
+    name: "stream-mut-1k-p10",
+    title: "1,000 mutation jobs streamed (5 per 10 ms), p=10",
+    kind: "mutation",
+    jobs: 1_000,
+    pool: "p10",
+    maxParallelism: 10,
+    stream: { batch: 5, everyMs: 10 },
+    implementations: BOTH,
+  },
+  {
+    name: "retry-300-p10",
+    title: "300 x 1 s actions failing twice (3 attempts), p=10",
+    kind: "action",
+    jobs: 300,
+    pool: "retry10",
+    maxParallelism: 10,
+    durationMs: 1_000,
+    failFirst: 2,
+    backoffMs: [1_000, 2_000],
+    implementations: BOTH,
+  },
+  {
+    name: "retrier-300",
+    title: "ActionRetrier: 300 x 1 s runs failing twice",
+    kind: "retrier",
+    jobs: 300,
+    maxParallelism: null,
+    durationMs: 1_000,
+    failFirst: 2,
+    backoffMs: [1_000, 2_000],
+    implementations: BOTH,
+  },
+  {
+    name: "mut-20k-p10",
+    title: "20,000 mutation jobs, p=10",
+    kind: "mutation",
+    jobs: 20_000,
+    pool: "p10",
+    maxParallelism: 10,
+    implementations: ["convex-jobs"],
+  },
+];
+
+/** Looks a workload up by name; throws naming the known ones. */
+export function workloadNamed(name: string): Workload {
+  const w = WORKLOADS.find((x) => x.name === name);
+  if (!w) throw new Error(`Unknown workload "${name}". Known: ${WORKLOADS.map((x) => x.name).join(", ")}.`);
+  return w;
 }
 
-/** Runs a workload in a fresh convex-test instance and returns its figures. */
-export async function runWorkload(w: Workload): Promise<WorkloadResult> {
-  const wallStart = performance.now();
-  const clock = await installSimClock();
-  installConflictModel();
-  try {
-    const t = await createApp({ appDir: "bench/convex", transactionLimits: w.transactionLimits });
-    resetTally();
-    resetConflicts();
-    const start = clock.now();
-    if (w.stream) {
-      const { perTick, everyMs } = w.stream;
-      await t.mutation(api.work.startStream, { pool: w.pool, kind: w.kind, from: 0, total: w.jobs, perTick, everyMs, ms: w.durationMs ?? 0 });
+/** The attempts each job makes (1 + the failures it is made to have). */
+export function attemptsPerJob(w: Workload): number {
+  return (w.failFirst ?? 0) + 1;
+}
+
+/** When the last batch of a streamed workload is enqueued (ms after the first). */
+function lastArrivalMs(w: Workload): number {
+  return w.stream ? (Math.ceil(w.jobs / w.stream.batch) - 1) * w.stream.everyMs : 0;
+}
+
+/**
+ * The ideal makespan of an action workload: the jobs' own time with no overhead at all. Jobs are
+ * placed greedily, in arrival order, on `maxParallelism` slots (exact for equal durations); a job
+ * waiting out a backoff holds no slot, so backoff only adds when it cannot be overlapped, i.e.
+ * the ideal is at least one job's own chain of attempts and backoffs. No cap (the retrier): the
+ * chain. Mutation jobs take no simulated time: streamed, the ideal is the last arrival; burst,
+ * there is none (null).
+ */
+export function idealMs(w: Workload): number | null {
+  if (w.kind === "mutation") return w.stream ? lastArrivalMs(w) : null;
+  const d = w.durationMs!;
+  const attempts = attemptsPerJob(w);
+  const chain = attempts * d + (w.backoffMs ?? []).slice(0, attempts - 1).reduce((a, b) => a + b, 0);
+  if (w.maxParallelism === null) return chain;
+  const slots = new Array<number>(w.maxParallelism).fill(0);
+  let end = 0;
+  for (let i = 0; i < w.jobs; i++) {
+    const arrival = w.stream ? Math.floor(i / w.stream.batch) * w.stream.everyMs : 0;
+    for (let a = 0; a < attempts; a++) {
+      // Without a stream every attempt is queued at once: the throughput bound.
+      const k = slots.indexOf(Math.min(...slots));
+      slots[k] = Math.max(slots[k], arrival) + d;
+      end = Math.max(end, slots[k]);
     }
-    for (let from = 0; from < w.jobs && !w.stream; from += ENQUEUE_BATCH) {
-      const count = Math.min(ENQUEUE_BATCH, w.jobs - from);
-      if (w.kind === "mutation") await t.mutation(api.work.enqueueWrites, { pool: w.pool, from, count });
-      else if (w.failFirst) {
-        await t.mutation(api.work.enqueueFlaky, { pool: w.pool, from, count, ms: w.durationMs!, failFirst: w.failFirst });
-      } else await t.mutation(api.work.enqueueSleeps, { pool: w.pool, count, ms: w.durationMs! });
-    }
-    const stats = () => observe(() => t.query(api.work.stats, { pool: w.pool }));
-    const makespanMs = await runUntil(clock, {
-      done: async () => {
-        const s = await stats();
-        return s.succeeded + s.failed + s.canceled >= w.jobs;
-      },
-    });
-    await clock.drainUntil(clock.now() + TAIL_MS);
-    const finalStats = await stats();
-    return measure(w, makespanMs, finalStats, performance.now() - wallStart);
-  } finally {
-    clock.uninstall();
   }
-}
-
-function idealActionMs(w: Workload): number {
-  const attempts = (w.failFirst ?? 0) + 1;
-  const throughput = Math.ceil((attempts * w.jobs) / w.maxParallelism) * w.durationMs!;
-  const chain = attempts * w.durationMs! + (w.backoffMs ?? []).slice(0, attempts - 1).reduce((a, b) => a + b, 0);
-  // Streamed: the last job cannot start before it is enqueued.
-  const arrival = w.stream ? (Math.ceil(w.jobs / w.stream.perTick) - 1) * w.stream.everyMs + w.durationMs! : 0;
-  return Math.max(throughput, chain, arrival);
-}
-
-function measure(w: Workload, makespanMs: number, finalStats: WorkloadResult["finalStats"], wallMs: number): WorkloadResult {
-  const tally = getTally();
-  const totals = summarize(tally);
-  const per = (x: number) => x / w.jobs;
-  const idealMs = w.kind === "action" ? idealActionMs(w) : null;
-  const peaks = {} as WorkloadResult["peaks"];
-  for (const k of Object.keys(LIMITS) as LimitKey[]) {
-    peaks[k] = { ...tally.peaks[k], shareOfLimit: tally.peaks[k].value / LIMITS[k] };
-  }
-  const byFunction: WorkloadResult["byFunction"] = {};
-  for (const [fn, u] of Object.entries(tally.transactions)) {
-    const { calls, documentsRead, documentsWritten, maxDocumentsRead, maxDocumentsWritten } = u;
-    byFunction[fn] = { calls, documentsRead, documentsWritten, maxDocumentsRead, maxDocumentsWritten };
-  }
-  for (const [fn, runs] of Object.entries(tally.actionRuns)) byFunction[fn] = { calls: runs };
-  return {
-    name: w.name,
-    kind: w.kind,
-    jobs: w.jobs,
-    maxParallelism: w.maxParallelism,
-    durationMs: w.durationMs ?? null,
-    transactionLimits: w.transactionLimits,
-    makespanMs,
-    idealMs,
-    ratioToIdeal: idealMs ? makespanMs / idealMs : null,
-    msPerJob: makespanMs / w.jobs,
-    perJob: {
-      calls: per(totals.calls),
-      transactions: per(totals.transactions),
-      actionRuns: per(totals.actionRuns),
-      nestedCalls: per(totals.nestedCalls),
-      documentsRead: per(totals.documentsRead),
-      documentsWritten: per(totals.documentsWritten),
-      functionsScheduled: per(totals.functionsScheduled),
-    },
-    totals,
-    peaks,
-    byFunction,
-    nestedByFunction: { ...tally.nested },
-    bookkeepingTransactions: tally.bookkeeping,
-    finalStats: {
-      succeeded: finalStats.succeeded,
-      failed: finalStats.failed,
-      canceled: finalStats.canceled,
-      pending: finalStats.pending,
-      running: finalStats.running,
-    },
-    conflicts: conflictReport(w.jobs),
-    wallMs,
-  };
+  return Math.max(end, chain);
 }

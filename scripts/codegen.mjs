@@ -26,6 +26,7 @@ function codegen(functionsDir, keep) {
 codegen("src/component", ["src/component/_generated/component.ts"]);
 codegen("example/convex", []);
 codegen("bench/convex", []); // the benchmark's own app (bench/run.ts)
+codegen("bench/official", []); // the same app on the official components, for comparison
 addComponents("example/convex/_generated/api.ts", { jobs: "jobs" });
 console.log("codegen: done");
 

@@ -1,6 +1,7 @@
 /**
  * Counts what Convex would bill, while convex-test runs: function calls (transactions and action
- * runs), documents read and written, functions scheduled, and the largest single transaction.
+ * runs), documents read and written, functions scheduled, simulated action time, and the largest
+ * single transaction.
  *
  * Two sources, joined:
  * - convex-test's `TransactionMetricsTracker` (one per top-level transaction, with a layer per
@@ -56,6 +57,12 @@ export interface Tally {
   transactions: Record<string, Usage>;
   /** Action runs by function name. */
   actionRuns: Record<string, number>;
+  /**
+   * Simulated ms spent in action runs, by function name (`Date.now()` under the fake clock, from
+   * handler entry to exit). An action that `ctx.runAction`s another is billed for its whole
+   * wait, so both runs' time counts, as Convex bills action compute.
+   */
+  actionMs: Record<string, number>;
   /** `ctx.runMutation`/`ctx.runQuery` made inside a transaction, by callee. Not calls. */
   nested: Record<string, number>;
   /** convex-test's own transactions around scheduled runs. Not calls. */
@@ -79,7 +86,7 @@ let activity = 0;
 function emptyTally(): Tally {
   const peaks = {} as Record<LimitKey, Peak>;
   for (const k of Object.keys(LIMITS) as LimitKey[]) peaks[k] = { value: 0, fn: "" };
-  return { transactions: {}, actionRuns: {}, nested: {}, bookkeeping: 0, observed: 0, peaks };
+  return { transactions: {}, actionRuns: {}, actionMs: {}, nested: {}, bookkeeping: 0, observed: 0, peaks };
 }
 
 function emptyUsage(): Usage {
@@ -123,7 +130,14 @@ export function enterFunction(name: string, type: "query" | "mutation" | "action
   activity++;
   const watched = observing.getStore() === true;
   if (type === "action") {
-    if (!watched) tally.actionRuns[name] = (tally.actionRuns[name] ?? 0) + 1;
+    if (watched) return () => void activity++;
+    tally.actionRuns[name] = (tally.actionRuns[name] ?? 0) + 1;
+    const startedAt = Date.now();
+    const counted = tally;
+    return () => {
+      activity++;
+      counted.actionMs[name] = (counted.actionMs[name] ?? 0) + (Date.now() - startedAt);
+    };
   } else {
     const call = current?.__call;
     if (call && call.fn === undefined) {
@@ -248,8 +262,10 @@ export function summarize(t: Tally) {
       total[k] = k.startsWith("max") ? Math.max(total[k], u[k]) : total[k] + u[k];
     }
   }
-  const actionRuns = Object.values(t.actionRuns).reduce((a, b) => a + b, 0);
-  const nestedCalls = Object.values(t.nested).reduce((a, b) => a + b, 0);
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const actionRuns = sum(t.actionRuns);
+  const nestedCalls = sum(t.nested);
+  const actionSeconds = sum(t.actionMs) / 1000;
   const { calls: transactions, ...documents } = total;
-  return { calls: transactions + actionRuns, transactions, actionRuns, nestedCalls, ...documents };
+  return { calls: transactions + actionRuns, transactions, actionRuns, nestedCalls, actionSeconds, ...documents };
 }

@@ -14,9 +14,11 @@ import type {
   FunctionReference,
 } from "convex/server";
 import { anyApi } from "convex/server";
+import type * as jobs from "../jobs.js";
 import type * as work from "../work.js";
 
 const fullApi: ApiFromModules<{
+  jobs: typeof jobs;
   work: typeof work;
 }> = anyApi as any;
 

@@ -1,0 +1,41 @@
+/**
+ * What the benchmark's job functions did, in this process: attempts per job, which jobs
+ * succeeded, and the ids streamed producers enqueued. Kept in memory, not in the database, so
+ * that watching it costs no reads or writes; each workload runs in a process of its own
+ * (bench/run.ts), so nothing carries over.
+ */
+const attempts = new Map<number, number>();
+const succeeded = new Set<number>();
+
+/** Records an attempt of job `n` and returns its number (1 for the first). */
+export function recordAttempt(n: number): number {
+  const attempt = (attempts.get(n) ?? 0) + 1;
+  attempts.set(n, attempt);
+  return attempt;
+}
+
+/** Records that job `n` succeeded. */
+export function recordSuccess(n: number): void {
+  succeeded.add(n);
+}
+
+/** How many distinct jobs succeeded, and how many attempts were made in all. */
+export function jobOutcomes(): { succeeded: number; attempts: number } {
+  let total = 0;
+  for (const a of attempts.values()) total += a;
+  return { succeeded: succeeded.size, attempts: total };
+}
+
+/** Ids of streamed workloads' jobs, by job number, as their producer enqueued them. */
+const enqueued: string[] = [];
+
+/** Records the ids of jobs numbered `from`, `from + 1`, ... (a streamed workload's batch). */
+export function recordEnqueued(from: number, ids: string[]): void {
+  ids.forEach((id, i) => (enqueued[from + i] = id));
+}
+
+/** The ids of jobs 0 to `total` - 1 once all are enqueued, in job order; null before that. */
+export function enqueuedIds(total: number): string[] | null {
+  const ids = enqueued.slice(0, total);
+  return ids.length === total && ids.every((id) => id !== undefined) ? ids : null;
+}
