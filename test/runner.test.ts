@@ -88,3 +88,21 @@ describe("action runners", () => {
     expect(done).toHaveLength(3);
   });
 });
+
+describe("enqueue", () => {
+  test("many enqueues in one mutation schedule one dispatch run, and every job still starts", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 50 });
+    const delayed = await t.run(async (ctx) => {
+      for (let i = 0; i < 300; i++) await p.enqueueAction(ctx, internal.fns.work, { key: `many-${i}`, ms: 10 });
+      // A job due sooner than what earlier enqueues covered still gets its own run; later ones don't.
+      return await p.enqueueAction(ctx, internal.fns.work, { key: "later", ms: 10 }, { runAfter: 5_000 });
+    });
+    const inComponent = (t as unknown as { runInComponent: <T>(path: string, f: (ctx: any) => Promise<T>) => Promise<T> }).runInComponent;
+    const scheduled = await inComponent.call(t, "jobs", (ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(scheduled.filter((s: any) => s.name.includes("dispatch"))).toHaveLength(1);
+    await clock.drain();
+    expect(live.started.filter((k) => k.startsWith("many-"))).toHaveLength(300);
+    expect(await t.run((ctx) => p.status(ctx, delayed))).toMatchObject({ state: "finished" });
+  });
+});

@@ -31,6 +31,12 @@ import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
 
 type Kind = "mutation" | "action" | "query";
+/**
+ * Per mutation ctx (one transaction), per pool: the earliest readyAt an enqueue has already made
+ * sure a dispatch run will see. Weak, so it is dropped with the ctx. Not kept for action ctxs,
+ * whose enqueues are separate transactions (a run they scheduled may already be over).
+ */
+const dispatchGuarantees = new WeakMap<object, Map<string, number>>();
 const LOG_LEVELS = vLogLevel.members.map((m) => m.value);
 /** The keys `new Workpool` accepts. */
 export const WORKPOOL_OPTION_KEYS = [
@@ -284,7 +290,12 @@ export class Workpool {
       retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
       onComplete: options.onComplete ? { fnHandle: await createFunctionHandle(options.onComplete), context } : undefined,
     };
+    // In one mutation (one transaction), a dispatch run guaranteed by an earlier enqueue to this
+    // pool covers later jobs that are ready no sooner: the component need not schedule another.
+    const txn = "db" in ctx ? ctx : undefined;
+    const readyAt = Math.max(Date.now(), runAt ?? 0);
     const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
+      dispatchBy: txn && dispatchGuarantees.get(txn)?.get(this.options.name),
       pool: {
         name: this.options.name,
         maxParallelism: this.options.maxParallelism,
@@ -295,6 +306,11 @@ export class Workpool {
       },
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });
+    if (txn && argsArray.length > 0) {
+      const byPool = dispatchGuarantees.get(txn) ?? new Map<string, number>();
+      byPool.set(this.options.name, Math.min(byPool.get(this.options.name) ?? Infinity, readyAt));
+      dispatchGuarantees.set(txn, byPool);
+    }
     return ids as JobId[];
   }
 

@@ -37,11 +37,18 @@ export const vJobSpec = v.object({
   onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
 });
 
-/** Inserts jobs into a pool (created on first use). Returns their ids, in order. */
+/**
+ * Inserts jobs into a pool (created on first use). Returns their ids, in order.
+ *
+ * `dispatchBy`: an earlier enqueue in the caller's transaction already made sure a dispatch run
+ * sees jobs of this pool that are ready at or after this time (the client remembers it per
+ * transaction). Without it, a mutation that enqueues 300 times would schedule 300 runs: the stale
+ * view cannot see a run scheduled earlier in the same transaction.
+ */
 export const enqueue = mutation({
-  args: { pool: vPoolConfig, jobs: v.array(vJobSpec) },
+  args: { pool: vPoolConfig, jobs: v.array(vJobSpec), dispatchBy: v.optional(v.number()) },
   returns: v.array(v.id("jobs")),
-  handler: async (ctx, { pool: config, jobs }) => {
+  handler: async (ctx, { pool: config, jobs, dispatchBy }) => {
     validatePoolConfig(config);
     if (jobs.length > MAX_BATCH) {
       throw new Error(
@@ -73,7 +80,7 @@ export const enqueue = mutation({
     }
     if (ids.length === 0) return ids;
     await ctx.db.insert("tallies", { pool: pool._id, pending: ids.length, canceled: 0 });
-    await requestDispatch(ctx, pool._id, earliest);
+    if (dispatchBy === undefined || earliest < dispatchBy) await requestDispatch(ctx, pool._id, earliest);
     return ids;
   },
 });
