@@ -18,6 +18,12 @@ import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } fro
 type Kind = "mutation" | "action" | "query";
 
 /**
+ * The pool used when `name` is not given: one per mount, as in `new Workpool(components.jobs,
+ * { maxParallelism: 1 })`. The standalone retrier uses "retrier", so the two never share a queue.
+ */
+export const DEFAULT_POOL_NAME = "default";
+
+/**
  * A durable queue of mutations, actions and queries, run under a `maxParallelism` cap.
  *
  * ```ts
@@ -27,20 +33,24 @@ type Kind = "mutation" | "action" | "query";
  */
 export class Workpool {
   /** The pool's validated options. */
-  readonly options: Readonly<WorkpoolOptions>;
+  readonly options: Readonly<WorkpoolOptions & { name: string }>;
   private readonly retryPolicy: Required<RetryPolicy> | undefined;
 
   /**
    * @param component `components.jobs` (or the name you mounted the component under)
-   * @param options the pool's name, cap and defaults; validated here, so mistakes fail at import
+   * @param options the pool's cap, name (default: the mount's one default pool) and defaults;
+   *   validated here, so mistakes fail at import
    */
   constructor(
     public readonly component: ComponentApi,
     options: WorkpoolOptions,
   ) {
-    if (typeof options?.name !== "string" || options.name.length === 0) {
-      throw new Error('new Workpool(component, options): `options.name` must be a non-empty string, e.g. "emails".');
+    if (options?.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
+      throw new Error(
+        'new Workpool(component, options): `options.name` must be a non-empty string, e.g. "emails", or left out for the default pool.',
+      );
     }
+    options = { ...options, name: options?.name ?? DEFAULT_POOL_NAME };
     const p = options.maxParallelism;
     if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
       throw new Error(
@@ -52,7 +62,7 @@ export class Workpool {
     }
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
     if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
-    this.options = { ...options };
+    this.options = { ...options, name: options.name! };
   }
 
   /** Enqueues a mutation. Transactional when called from a mutation. */

@@ -1,0 +1,40 @@
+/**
+ * Drop-in features for users of the official @convex-dev/workpool and @convex-dev/action-retrier:
+ * the shapes their READMEs use, driven through our client.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { components, internal } from "./app/_generated/api.js";
+import { live, resetLive } from "./app/fns.js";
+import { setup } from "./setup.js";
+import { installClock, type Clock } from "../src/test.js";
+import { ActionRetrier, DEFAULT_POOL_NAME, Workpool } from "../src/client/index.js";
+
+let clock: Clock;
+beforeEach(async () => {
+  clock = await installClock();
+  resetLive();
+});
+afterEach(() => clock.uninstall());
+
+describe("pool name", () => {
+  test("without a name, every Workpool of a mount is the one default pool", async () => {
+    const t = setup();
+    const a = new Workpool(components.jobs, { maxParallelism: 1 });
+    const b = new Workpool(components.jobs, { maxParallelism: 1 });
+    expect(a.options.name).toBe(DEFAULT_POOL_NAME);
+    await t.run(async (ctx) => {
+      await a.enqueueAction(ctx, internal.fns.work, { key: "d-1", ms: 100 });
+      await b.enqueueAction(ctx, internal.fns.work, { key: "d-2", ms: 100 });
+      await a.enqueueMutation(ctx, internal.fns.write, { key: "d-3" });
+    });
+    await clock.drain();
+    expect(live.peakBy.get("d")).toBe(1); // one queue, one cap
+    expect(await t.run((ctx) => b.stats(ctx))).toMatchObject({ succeeded: 3, pending: 0 });
+    // The retrier's runs go through a pool of their own, not the default one.
+    const retrier = new ActionRetrier(components.jobs);
+    await t.run((ctx) => retrier.run(ctx, internal.fns.work, { key: "r-1", ms: 10 }));
+    await clock.drain();
+    expect(await t.run((ctx) => a.stats(ctx))).toMatchObject({ succeeded: 3 });
+    expect(() => new Workpool(components.jobs, { name: "", maxParallelism: 1 })).toThrow(/`options.name`.*left out/);
+  });
+});
