@@ -2,7 +2,7 @@
  * Drop-in features for users of the official @convex-dev/workpool and @convex-dev/action-retrier:
  * the shapes their READMEs use, driven through our client.
  */
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { components, internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { setup } from "./setup.js";
@@ -36,5 +36,30 @@ describe("pool name", () => {
     await clock.drain();
     expect(await t.run((ctx) => a.stats(ctx))).toMatchObject({ succeeded: 3 });
     expect(() => new Workpool(components.jobs, { name: "", maxParallelism: 1 })).toThrow(/`options.name`.*left out/);
+  });
+});
+
+describe("job name", () => {
+  test("a job's name is returned by status and used in logs; it defaults to the function's name", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { name: "named", maxParallelism: 2, logLevel: "INFO" });
+    const logs: string[] = [];
+    const spy = vi.spyOn(console, "info").mockImplementation((...a: unknown[]) => void logs.push(a.join(" ")));
+    try {
+      const [named, plain] = await t.run(async (ctx) => [
+        await p.enqueueAction(ctx, internal.fns.flaky, { key: "n", failures: 1 }, { name: "welcome-email", retry: { initialBackoffMs: 10 } }),
+        await p.enqueueAction(ctx, internal.fns.work, { key: "p", ms: 10 }),
+      ]);
+      expect(await t.run((ctx) => p.status(ctx, named))).toMatchObject({ state: "pending", name: "welcome-email" });
+      await clock.drain();
+      expect(await t.run((ctx) => p.status(ctx, named))).toMatchObject({ state: "finished", name: "welcome-email" });
+      expect(await t.run((ctx) => p.status(ctx, plain))).toMatchObject({ state: "finished", name: "fns:work" });
+      expect(logs.some((l) => l.includes("(welcome-email) attempt 1 failed"))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    await expect(t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { name: "" }))).rejects.toThrow(
+      /enqueue: `name` must be a non-empty string/,
+    );
   });
 });

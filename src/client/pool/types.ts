@@ -42,6 +42,11 @@ export type OnCompleteArgs<Context = unknown, Returns = unknown> = {
 
 /** Options for one enqueue. */
 export interface EnqueueOptions<Context = unknown, Returns = unknown> {
+  /**
+   * The job's name in logs, log events and `status` (e.g. "welcome-email"). Default: the
+   * function's name, like "emails:send".
+   */
+  name?: string;
   /** Start no earlier than this time (ms since epoch). Exclusive with `runAfter`. */
   runAt?: number;
   /** Start no earlier than this many ms from now. Exclusive with `runAt`. */

@@ -185,8 +185,12 @@ export class Workpool {
     const runAt = resolveRunAt(options, this.options.name);
     if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${this.options.name}" enqueue retryIf`);
     const retry = this.resolveRetry(kind, options.retry);
+    if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
+      throw new Error(`Workpool "${this.options.name}" enqueue: \`name\` must be a non-empty string, got ${JSON.stringify(options.name)}.`);
+    }
     const shared = {
       kind,
+      name: options.name,
       fnHandle: await createFunctionHandle(fn),
       fnName: getFunctionName(fn),
       runAt,

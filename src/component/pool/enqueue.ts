@@ -28,6 +28,8 @@ export const vJobSpec = v.object({
   kind: vJobKind,
   fnHandle: v.string(),
   fnName: v.string(),
+  /** The job's name for logs and status, when the caller gave one (else fnName is used). */
+  name: v.optional(v.string()),
   args: v.any(),
   runAt: v.optional(v.number()),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
@@ -59,6 +61,7 @@ export const enqueue = mutation({
           kind: spec.kind,
           fnHandle: spec.fnHandle,
           fnName: spec.fnName,
+          name: spec.name,
           args: spec.args,
           state: "pending",
           readyAt,

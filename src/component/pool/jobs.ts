@@ -45,6 +45,11 @@ export async function attemptAction(ctx: ActionCtx, fnHandle: string, args: unkn
   }
 }
 
+/** The job's name for logs, events and status: the one given at enqueue, else the function's. */
+export function jobName(job: Pick<Job, "name" | "fnName">): string {
+  return job.name ?? job.fnName;
+}
+
 /** The single place a job's `state` is written (besides its insert as "pending"). */
 export async function transition(
   ctx: MutationCtx,
@@ -75,7 +80,7 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
     const decision = decideRetry(job, outcome.error, Math.random);
     if (decision.retry) {
       createLogger(pool.logLevel).info(
-        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
+        `job ${job._id} (${jobName(job)}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
       );
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
@@ -117,7 +122,7 @@ export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Pro
     return job;
   } catch (e) {
     const callbackError = toJobError(e).message;
-    createLogger(pool.logLevel).error(`onComplete of job ${job._id} (${job.fnName}) threw: ${callbackError}`);
+    createLogger(pool.logLevel).error(`onComplete of job ${job._id} (${jobName(job)}) threw: ${callbackError}`);
     await ctx.db.patch(job._id, { callbackError });
     return { ...job, callbackError };
   }

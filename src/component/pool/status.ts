@@ -4,11 +4,14 @@ import { query, type QueryCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobError, vJobResult } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
+import { jobName } from "./jobs.js";
 
 /** A job's status. `null` from `status` means no such job (or it was cleaned up). */
 export const vJobStatus = v.union(
   v.object({
     state: v.literal("pending"),
+    /** The name given at enqueue, else the function's name ("emails:send"). */
+    name: v.string(),
     /** Attempts already made (0 before the first). */
     attempt: v.number(),
     /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
@@ -17,6 +20,7 @@ export const vJobStatus = v.union(
   }),
   v.object({
     state: v.literal("running"),
+    name: v.string(),
     attempt: v.number(),
     startedAt: v.number(),
     lastError: v.optional(vJobError),
@@ -24,6 +28,7 @@ export const vJobStatus = v.union(
   }),
   v.object({
     state: v.literal("finished"),
+    name: v.string(),
     attempt: v.number(),
     result: vJobResult,
     finishedAt: v.number(),
@@ -40,10 +45,12 @@ async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | n
   const job = await ctx.db.get(jobId);
   if (!job) return null;
   const lastError = job.lastError;
-  if (job.state === "pending") return { state: "pending", attempt: job.attempt, readyAt: job.readyAt, lastError };
+  const name = jobName(job);
+  if (job.state === "pending") return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError };
   if (job.state === "running") {
     return {
       state: "running",
+      name,
       attempt: job.attempt,
       startedAt: job.startedAt ?? job._creationTime,
       lastError,
@@ -52,6 +59,7 @@ async function statusOf(ctx: QueryCtx, jobId: Id<"jobs">): Promise<JobStatus | n
   }
   return {
     state: "finished",
+    name,
     attempt: job.attempt,
     result: job.result!,
     finishedAt: job.finishedAt ?? job._creationTime,

@@ -82,6 +82,8 @@ export const jobs = defineTable({
   kind: vJobKind,
   fnHandle: v.string(),
   fnName: v.string(),
+  /** The name given at enqueue, for logs and status (unset: fnName stands in). */
+  name: v.optional(v.string()),
   args: v.any(),
   state: vJobState,
   /** When the job may (next) start: enqueue time, runAt, or the end of a retry's backoff. */
