@@ -3,7 +3,7 @@
  * the shapes their READMEs use, driven through our client.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { components, internal } from "./app/_generated/api.js";
+import { api, components, internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
@@ -61,5 +61,27 @@ describe("job name", () => {
     await expect(t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { name: "" }))).rejects.toThrow(
       /enqueue: `name` must be a non-empty string/,
     );
+  });
+});
+
+describe("onCompleteExcludeKinds", () => {
+  test("onComplete is skipped for the excluded result kinds only", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { maxParallelism: 1 });
+    const opts = { onComplete: internal.fns.done, onCompleteExcludeKinds: ["success", "canceled"] as const };
+    const [ok, bad, canceled, all] = await t.run(async (ctx) => [
+      await p.enqueueAction(ctx, internal.fns.work, { key: "ok", ms: 10 }, opts),
+      await p.enqueueAction(ctx, internal.fns.work, { key: "bad", ms: 10, fail: true }, opts),
+      await p.enqueueAction(ctx, internal.fns.work, { key: "canceled", ms: 10 }, { ...opts, runAfter: 60_000 }),
+      await p.enqueueAction(ctx, internal.fns.work, { key: "all", ms: 10 }, { onComplete: internal.fns.done, onCompleteExcludeKinds: [] }),
+    ]);
+    await t.run((ctx) => p.cancel(ctx, canceled));
+    await clock.drain();
+    const called = (await t.query(api.fns.events, { kind: "done" })).map((e: any) => e.key);
+    expect(called.sort()).toEqual([all, bad].sort());
+    expect(await t.run((ctx) => p.status(ctx, ok))).toMatchObject({ result: { kind: "success" } });
+    await expect(
+      t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { onComplete: internal.fns.done, onCompleteExcludeKinds: ["cancelled" as any] })),
+    ).rejects.toThrow(/`onCompleteExcludeKinds` must be an array of "success", "failed", "canceled"; got "cancelled"/);
   });
 });

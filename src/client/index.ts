@@ -11,6 +11,8 @@ export {
   vRetryPolicy,
   vJobError,
   vLogLevel,
+  vResultKind,
+  type ResultKind,
   type JobResult,
   type RetryPolicy,
   type LogLevel,

@@ -46,6 +46,11 @@ export const vJobError = v.object({
 });
 export type JobError = Infer<typeof vJobError>;
 
+/** The kinds of final result: what `onCompleteExcludeKinds` lists. */
+export const vResultKind = v.union(v.literal("success"), v.literal("failed"), v.literal("canceled"));
+export type ResultKind = Infer<typeof vResultKind>;
+export const RESULT_KINDS: readonly ResultKind[] = ["success", "failed", "canceled"];
+
 /** The final result of a job, as `status` reports it and `onComplete` receives it. */
 export const vJobResult = v.union(
   v.object({ kind: v.literal("success"), returnValue: v.any() }),

@@ -1,7 +1,7 @@
 /** Public types of the work pool client. */
 import type { FunctionReference, FunctionVisibility } from "convex/server";
 import type { Infer } from "convex/values";
-import type { JobResult, LogLevel, RetryPolicy } from "../../shared/validators.js";
+import type { JobResult, LogLevel, ResultKind, RetryPolicy } from "../../shared/validators.js";
 import type { RetryRule } from "../../shared/retryRules.js";
 import type { vJobStatus } from "../../component/pool/status.js";
 import type { vCounts } from "../../component/pool/tables.js";
@@ -52,7 +52,12 @@ export interface EnqueueOptions<Context = unknown, Returns = unknown> {
   /** Start no earlier than this many ms from now. Exclusive with `runAt`. */
   runAfter?: number;
   /** A mutation called exactly once with `{ jobId, context, result }` when the job ends. */
-  onComplete?: FunctionReference<"mutation", FunctionVisibility, OnCompleteArgs<Context, Returns>, any>;
+  onComplete?: FunctionReference<"mutation", FunctionVisibility, OnCompleteArgs<Context, Returns>, any> | null;
+  /**
+   * Final result kinds for which onComplete is not called, e.g. `["canceled"]`. Failed attempts
+   * that will be retried never call it. Default: none, every final result calls it.
+   */
+  onCompleteExcludeKinds?: readonly ResultKind[];
   /** Passed to onComplete as `context`. Any Convex value. */
   context?: Context;
   /** `true`: the pool's policy; `false`: no retries; or a policy of its own. */

@@ -10,7 +10,7 @@ import {
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import { MAX_PARALLELISM } from "../../shared/limits.js";
-import type { RetryPolicy } from "../../shared/validators.js";
+import { RESULT_KINDS, type RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
@@ -188,6 +188,7 @@ export class Workpool {
     if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
       throw new Error(`Workpool "${this.options.name}" enqueue: \`name\` must be a non-empty string, got ${JSON.stringify(options.name)}.`);
     }
+    const excludeKinds = this.excludeKinds(options.onCompleteExcludeKinds);
     const shared = {
       kind,
       name: options.name,
@@ -197,7 +198,11 @@ export class Workpool {
       retry,
       retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
       onComplete: options.onComplete
-        ? { fnHandle: await createFunctionHandle(options.onComplete), context: options.context ?? null }
+        ? {
+            fnHandle: await createFunctionHandle(options.onComplete),
+            context: options.context ?? null,
+            excludeKinds,
+          }
         : undefined,
     };
     const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
@@ -211,6 +216,18 @@ export class Workpool {
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });
     return ids as JobId[];
+  }
+
+  /** Validates `onCompleteExcludeKinds`; an empty list is the same as none. */
+  private excludeKinds(kinds: EnqueueOptions["onCompleteExcludeKinds"]) {
+    if (kinds === undefined) return undefined;
+    const bad = !Array.isArray(kinds) ? kinds : kinds.find((k) => !RESULT_KINDS.includes(k));
+    if (bad !== undefined) {
+      throw new Error(
+        `Workpool "${this.options.name}" enqueue: \`onCompleteExcludeKinds\` must be an array of ${RESULT_KINDS.map((k) => `"${k}"`).join(", ")}; got ${JSON.stringify(bad)}.`,
+      );
+    }
+    return kinds.length > 0 ? [...new Set(kinds)] : undefined;
   }
 
   private resolveRetry(kind: Kind, retry: EnqueueOptions["retry"]): Required<RetryPolicy> | null {

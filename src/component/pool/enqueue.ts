@@ -7,7 +7,7 @@
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
-import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { vJobKind, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { createLogger } from "../../shared/logging.js";
 import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
@@ -34,7 +34,7 @@ export const vJobSpec = v.object({
   runAt: v.optional(v.number()),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   retryIf: v.optional(vRetryRule),
-  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
 });
 
 /** Inserts jobs into a pool (created on first use). Returns their ids, in order. */

@@ -108,11 +108,13 @@ function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>)
 }
 
 /**
- * Calls the job's onComplete in a nested transaction. If it throws, its writes roll back, the
- * error is stored on the job and logged; the job's result stands and the pool moves on.
+ * Calls the job's onComplete in a nested transaction, unless the result's kind is one the
+ * enqueue excluded (`onCompleteExcludeKinds`). If it throws, its writes roll back, the error is
+ * stored on the job and logged; the job's result stands and the pool moves on.
  */
 export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Promise<Job> {
   if (!job.onComplete || !job.result) return job;
+  if (job.onComplete.excludeKinds?.includes(job.result.kind)) return job;
   try {
     await ctx.runMutation(job.onComplete.fnHandle as FunctionHandle<"mutation">, {
       jobId: job._id,

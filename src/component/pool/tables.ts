@@ -4,7 +4,7 @@
  */
 import { defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
-import { vJobError, vJobKind, vJobResult, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
 
@@ -93,7 +93,8 @@ export const jobs = defineTable({
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   /** Data-only rule deciding which errors are retried (see retries/). */
   retryIf: v.optional(vRetryRule),
-  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
+  /** `excludeKinds`: final result kinds for which onComplete is not called. */
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
   workerId: v.optional(v.id("_scheduled_functions")),
   startedAt: v.optional(v.number()),
   lastError: v.optional(vJobError),
