@@ -2,7 +2,7 @@
  * Drop-in features for users of the official @convex-dev/workpool and @convex-dev/action-retrier:
  * the shapes their READMEs use, driven through our client.
  */
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from "vitest";
 import { api, components, internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { setup } from "./setup.js";
@@ -83,5 +83,26 @@ describe("onCompleteExcludeKinds", () => {
     await expect(
       t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { onComplete: internal.fns.done, onCompleteExcludeKinds: ["cancelled" as any] })),
     ).rejects.toThrow(/`onCompleteExcludeKinds` must be an array of "success", "failed", "canceled"; got "cancelled"/);
+  });
+});
+
+describe("defineOnComplete", () => {
+  test("defines an onComplete whose context and return value are validated and typed", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { maxParallelism: 2 });
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {}); // the refused context is logged
+    onTestFinished(() => quiet.mockRestore());
+    const [good, badContext, loose] = await t.run(async (ctx) => [
+      await p.enqueueAction(ctx, internal.fns.work, { key: "g", ms: 10 }, { onComplete: internal.dropin.typedDone, context: { tag: "hello" } }),
+      await p.enqueueAction(ctx, internal.fns.work, { key: "b", ms: 10 }, { onComplete: internal.dropin.typedDone, context: { tag: 42 } }),
+      await p.enqueueAction(ctx, internal.fns.work, { key: "l", ms: 10, fail: true }, { onComplete: internal.dropin.looseDone }),
+    ]);
+    await clock.drain();
+    const typed = await t.query(api.fns.events, { kind: "typed-done" });
+    expect(typed.map((e: any) => [e.key, e.data])).toEqual([[good, { workId: good, tag: "hello", value: "done g", kind: "success" }]]);
+    // A context that fails the validator: onComplete is refused, the error kept on the job.
+    expect(await t.run((ctx) => p.status(ctx, badContext))).toMatchObject({ state: "finished", callbackError: expect.stringMatching(/Expected `string`, got `42`/) });
+    expect((await t.query(api.fns.events, { kind: "loose-done" })).map((e: any) => [e.key, e.data.kind])).toEqual([[loose, "failed"]]);
+    expect(() => p.defineOnComplete({} as any)).toThrow(/`handler` must be a function/);
   });
 });

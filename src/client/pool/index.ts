@@ -1,3 +1,3 @@
 export { Workpool, DEFAULT_POOL_NAME } from "./workpool.js";
-export { onCompleteArgs } from "./validators.js";
+export { onCompleteArgs, defineOnComplete, type OnCompleteHandlerArgs } from "./validators.js";
 export type * from "./types.js";

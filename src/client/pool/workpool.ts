@@ -6,13 +6,16 @@ import {
   getFunctionName,
   type FunctionArgs,
   type FunctionReturnType,
+  type GenericDataModel,
 } from "convex/server";
+import type { Validator } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import { MAX_PARALLELISM } from "../../shared/limits.js";
 import { RESULT_KINDS, type RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
+import { defineOnComplete } from "./validators.js";
 import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
 
 type Kind = "mutation" | "action" | "query";
@@ -159,6 +162,18 @@ export class Workpool {
   /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
+  }
+
+  /**
+   * Defines an onComplete mutation with typed, validated args: see {@link defineOnComplete}.
+   * Written as a method too, as in the official workpool: `pool.defineOnComplete<DataModel>({...})`.
+   */
+  defineOnComplete<
+    DataModel extends GenericDataModel = GenericDataModel,
+    VContext extends Validator<any, "required", any> = Validator<any, "required", any>,
+    VReturns extends Validator<any, "required", any> = Validator<any, "required", any>,
+  >(definition: Parameters<typeof defineOnComplete<DataModel, VContext, VReturns>>[0]) {
+    return defineOnComplete<DataModel, VContext, VReturns>(definition);
   }
 
   private async enqueueOne(
