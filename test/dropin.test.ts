@@ -7,7 +7,7 @@ import { api, components, internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
-import { ActionRetrier, DEFAULT_POOL_NAME, Workpool } from "../src/client/index.js";
+import { ActionRetrier, DEFAULT_POOL_NAME, enqueue, enqueueBatch, Workpool } from "../src/client/index.js";
 
 let clock: Clock;
 beforeEach(async () => {
@@ -104,5 +104,34 @@ describe("defineOnComplete", () => {
     expect(await t.run((ctx) => p.status(ctx, badContext))).toMatchObject({ state: "finished", callbackError: expect.stringMatching(/Expected `string`, got `42`/) });
     expect((await t.query(api.fns.events, { kind: "loose-done" })).map((e: any) => [e.key, e.data.kind])).toEqual([[loose, "failed"]]);
     expect(() => p.defineOnComplete({} as any)).toThrow(/`handler` must be a function/);
+  });
+});
+
+describe("enqueue and enqueueBatch", () => {
+  test("free functions take the pool and the function's type", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { name: "free", maxParallelism: 2 });
+    const ids = await t.run(async (ctx) => [
+      await enqueue(p, ctx, "action", internal.fns.work, { key: "a", ms: 10 }, { onComplete: internal.fns.done, context: "a" }),
+      await enqueue(p, ctx, "mutation", internal.fns.write, { key: "m" }),
+      await enqueue(p, ctx, "query", internal.fns.read, { kind: "write" }),
+      ...(await enqueueBatch(p, ctx, "mutation", internal.fns.write, [{ key: "b1" }, { key: "b2" }])),
+    ]);
+    await clock.drain();
+    const results = (await t.run((ctx) => p.statusBatch(ctx, ids))).map((s: any) => s?.result);
+    expect(results).toEqual([
+      { kind: "success", returnValue: "done a" },
+      { kind: "success", returnValue: 1 },
+      { kind: "success", returnValue: expect.any(Number) },
+      { kind: "success", returnValue: 2 },
+      { kind: "success", returnValue: 2 },
+    ]);
+    expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ succeeded: 5 });
+    await expect(t.run((ctx) => enqueue(p, ctx, "cron" as any, internal.fns.write, { key: "x" }))).rejects.toThrow(
+      /enqueue: `fnType` must be "mutation", "action" or "query", got "cron"/,
+    );
+    await expect(t.run((ctx) => enqueueBatch(components.jobs as any, ctx, "mutation", internal.fns.write, []))).rejects.toThrow(
+      /enqueueBatch\(pool, .*`pool` must be a Workpool/,
+    );
   });
 });
