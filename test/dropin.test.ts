@@ -135,3 +135,28 @@ describe("enqueue and enqueueBatch", () => {
     );
   });
 });
+
+describe("configure", () => {
+  test("raising the cap at runtime starts waiting jobs now; it wins over the constructor until reset", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { name: "cfg", maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 6 }, (_, i) => ({ key: `c-${i}`, ms: 1000 }))));
+    await clock.advance(100);
+    expect(live.activeBy.get("c")).toBe(1);
+    const config = await t.run((ctx) => p.configure(ctx, { maxParallelism: 3 }));
+    expect(config).toEqual({ name: "cfg", maxParallelism: 3, retentionMs: 86_400_000, logLevel: "WARN", overrides: { maxParallelism: 3 } });
+    await clock.advance(100); // long before the running job ends
+    expect(live.activeBy.get("c")).toBe(3);
+    // An enqueue through a Workpool constructed with the old cap does not undo the runtime value.
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 6 }, (_, i) => ({ key: `c-x${i}`, ms: 1000 }))));
+    await clock.drain();
+    expect(live.peakBy.get("c")).toBe(3);
+    // Reset: the constructor's value applies again.
+    expect(await t.run((ctx) => p.configure(ctx, { reset: true }))).toMatchObject({ maxParallelism: 1, overrides: {} });
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 3 }, (_, i) => ({ key: `r-${i}`, ms: 100 }))));
+    await clock.drain();
+    expect(live.peakBy.get("r")).toBe(1);
+    await expect(t.run((ctx) => p.configure(ctx, { maxParallelism: 0 }))).rejects.toThrow(/`maxParallelism` must be an integer from 1 to 1000, got 0/);
+    await expect(t.run((ctx) => p.configure(ctx, { maxParallelism: "5" as any }))).rejects.toThrow(/configure: `maxParallelism` must be a number, got "5"/);
+  });
+});

@@ -33,6 +33,31 @@ export interface WorkpoolOptions {
   retryIf?: RetryRule;
 }
 
+/**
+ * A runtime change to a pool (`Workpool.configure`): the values given win over the constructor's
+ * options, for every `Workpool` of this name, until a `configure` with `reset: true`.
+ */
+export interface PoolConfigUpdate {
+  /** Most jobs running at once, 1 to 1,000. Raising it starts waiting jobs at once. */
+  maxParallelism?: number;
+  /** How long finished jobs are kept, in ms (applies to jobs that finish from now on). */
+  retentionMs?: number;
+  /** The component's log level for this pool. */
+  logLevel?: LogLevel;
+  /** Drop earlier runtime values first, so the constructor's options apply again. */
+  reset?: boolean;
+}
+
+/** A pool's configuration in effect, as `configure` returns it. */
+export interface PoolConfig {
+  name: string;
+  maxParallelism: number;
+  retentionMs: number;
+  logLevel: LogLevel;
+  /** The values set by `configure` that win over the constructor's options. */
+  overrides: Partial<Pick<PoolConfig, "maxParallelism" | "retentionMs" | "logLevel">>;
+}
+
 /** The args an onComplete mutation receives. Use `onCompleteArgs(...)` to validate them. */
 export type OnCompleteArgs<Context = unknown, Returns = unknown> = {
   jobId: string;

@@ -16,7 +16,15 @@ import { RESULT_KINDS, type RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { defineOnComplete } from "./validators.js";
-import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
+import type {
+  EnqueueOptions,
+  JobId,
+  JobStatus,
+  PoolConfig,
+  PoolConfigUpdate,
+  PoolStats,
+  WorkpoolOptions,
+} from "./types.js";
 
 type Kind = "mutation" | "action" | "query";
 
@@ -159,6 +167,20 @@ export class Workpool {
     return await ctx.runMutation(this.component.pool.retention.cleanup, { jobId });
   }
 
+  /**
+   * Changes the pool's cap, retention or log level now, without a deploy. The values set win over
+   * the constructor's options (of every `Workpool` with this name) until `configure(ctx, { reset:
+   * true })`. Raising `maxParallelism` starts waiting jobs at once. Returns the config in effect.
+   */
+  async configure(ctx: RunMutationCtx, update: PoolConfigUpdate): Promise<PoolConfig> {
+    const { reset, ...set } = checkConfigUpdate(update, this.options.name);
+    return await ctx.runMutation(this.component.pool.config.configure, {
+      pool: this.poolConfig(),
+      set,
+      reset,
+    });
+  }
+
   /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
@@ -221,13 +243,7 @@ export class Workpool {
         : undefined,
     };
     const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
-      pool: {
-        name: this.options.name,
-        maxParallelism: this.options.maxParallelism,
-        retentionMs: this.options.retentionMs,
-        logLevel: this.options.logLevel,
-        retry: this.retryPolicy,
-      },
+      pool: this.poolConfig(),
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });
     return ids as JobId[];
@@ -245,6 +261,17 @@ export class Workpool {
     return kinds.length > 0 ? [...new Set(kinds)] : undefined;
   }
 
+  /** The pool's options as the component stores them. */
+  private poolConfig() {
+    return {
+      name: this.options.name,
+      maxParallelism: this.options.maxParallelism,
+      retentionMs: this.options.retentionMs,
+      logLevel: this.options.logLevel,
+      retry: this.retryPolicy,
+    };
+  }
+
   private resolveRetry(kind: Kind, retry: EnqueueOptions["retry"]): Required<RetryPolicy> | null {
     const where = `Workpool "${this.options.name}" enqueue \`retry\``;
     if (retry === false) return null;
@@ -256,6 +283,22 @@ export class Workpool {
     }
     return null;
   }
+}
+
+/** Checks `configure`'s argument's shape; the component checks the values' ranges. */
+function checkConfigUpdate(update: PoolConfigUpdate, pool: string): PoolConfigUpdate {
+  const where = `Workpool "${pool}" configure`;
+  if (typeof update !== "object" || update === null) throw new Error(`${where}: pass an object, e.g. { maxParallelism: 5 }.`);
+  for (const key of ["maxParallelism", "retentionMs"] as const) {
+    if (update[key] !== undefined && typeof update[key] !== "number") {
+      throw new Error(`${where}: \`${key}\` must be a number, got ${JSON.stringify(update[key])}.`);
+    }
+  }
+  if (update.reset !== undefined && typeof update.reset !== "boolean") {
+    throw new Error(`${where}: \`reset\` must be true or false, got ${JSON.stringify(update.reset)}.`);
+  }
+  const { maxParallelism, retentionMs, logLevel, reset } = update;
+  return { maxParallelism, retentionMs, logLevel, reset };
 }
 
 function resolveRunAt(options: EnqueueOptions<any, any>, pool: string): number | undefined {

@@ -21,6 +21,7 @@ import type * as migrations_run from "../migrations/run.js";
 import type * as migrations_status from "../migrations/status.js";
 import type * as migrations_tables from "../migrations/tables.js";
 import type * as pool_cancel from "../pool/cancel.js";
+import type * as pool_config from "../pool/config.js";
 import type * as pool_dispatch from "../pool/dispatch.js";
 import type * as pool_enqueue from "../pool/enqueue.js";
 import type * as pool_jobs from "../pool/jobs.js";
@@ -43,6 +44,7 @@ const fullApi: ApiFromModules<{
   "migrations/status": typeof migrations_status;
   "migrations/tables": typeof migrations_tables;
   "pool/cancel": typeof pool_cancel;
+  "pool/config": typeof pool_config;
   "pool/dispatch": typeof pool_dispatch;
   "pool/enqueue": typeof pool_enqueue;
   "pool/jobs": typeof pool_jobs;

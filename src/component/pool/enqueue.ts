@@ -79,7 +79,7 @@ export const enqueue = mutation({
   },
 });
 
-function validatePoolConfig(config: { name: string; maxParallelism: number; retentionMs?: number }) {
+export function validatePoolConfig(config: { name: string; maxParallelism: number; retentionMs?: number }) {
   if (config.name.length === 0) throw new Error("Workpool: `name` must be a non-empty string.");
   const p = config.maxParallelism;
   if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
@@ -93,22 +93,28 @@ function validatePoolConfig(config: { name: string; maxParallelism: number; rete
   }
 }
 
-/**
- * Finds the pool by name or creates it with its dispatcher state. A config that differs from
- * the stored one wins (so a deploy that changes maxParallelism takes effect now) and is logged,
- * because two call sites configuring one pool differently is usually a mistake.
- */
-async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Promise<Pool> {
-  const existing = await ctx.db
-    .query("pools")
-    .withIndex("by_name", (q) => q.eq("name", config.name))
-    .unique();
-  const desired = {
+/** The pool config the caller passed, defaults filled in (overrides not applied). */
+export function configWithDefaults(config: typeof vPoolConfig.type) {
+  return {
     maxParallelism: config.maxParallelism,
     retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
     logLevel: config.logLevel ?? "WARN",
     retry: config.retry,
   };
+}
+
+/**
+ * Finds the pool by name or creates it with its dispatcher state. A config that differs from
+ * the stored one wins (so a deploy that changes maxParallelism takes effect now) and is logged,
+ * because two call sites configuring one pool differently is usually a mistake. Values set at
+ * runtime by `configure` (the pool's `overrides`) win over the config passed.
+ */
+export async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Promise<Pool> {
+  const existing = await ctx.db
+    .query("pools")
+    .withIndex("by_name", (q) => q.eq("name", config.name))
+    .unique();
+  const desired = { ...configWithDefaults(config), ...existing?.overrides };
   if (!existing) {
     const id = await ctx.db.insert("pools", { name: config.name, ...desired });
     await ctx.db.insert("dispatchState", {

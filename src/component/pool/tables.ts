@@ -8,8 +8,15 @@ import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy }
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
 
+/** Pool options that `configure` can change at runtime. */
+export const vPoolOverrides = v.object({
+  maxParallelism: v.optional(v.number()),
+  retentionMs: v.optional(v.number()),
+  logLevel: v.optional(vLogLevel),
+});
+
 /**
- * Per-pool config. Written only by enqueue (create, config change) and cancelAll, never by the
+ * Per-pool config. Written only by enqueue (create, config change), configure and cancelAll, never by the
  * dispatcher, so workers and enqueues can read it without conflicting with dispatch runs.
  */
 export const pools = defineTable({
@@ -27,6 +34,11 @@ export const pools = defineTable({
    */
   wakeAt: v.optional(v.union(v.number(), v.null())),
   kickOnComplete: v.optional(v.boolean()),
+  /**
+   * Set by `configure` (a runtime change, no deploy): these win over the options each enqueue
+   * passes, until `configure` resets them. The fields above always hold the values in effect.
+   */
+  overrides: v.optional(vPoolOverrides),
   /** cancelAll: pending jobs created at or before this time never start. */
   canceledBefore: v.optional(v.number()),
 }).index("by_name", ["name"]);
