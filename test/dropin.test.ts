@@ -160,3 +160,57 @@ describe("configure", () => {
     await expect(t.run((ctx) => p.configure(ctx, { maxParallelism: "5" as any }))).rejects.toThrow(/configure: `maxParallelism` must be a number, got "5"/);
   });
 });
+
+describe("ActionRetrier, as the official retrier is used", () => {
+  const times = (key: string) => live.started.filter((s) => s.startsWith(`${key}#`)).map((s) => Number(s.split("@")[1]));
+  const gaps = (xs: number[]) => xs.slice(1).map((x, i) => Math.round((x - xs[i]) / 10) * 10);
+
+  test("per-run initialBackoffMs, base and maxFailures override the retrier's", async () => {
+    const t = setup();
+    const retrier = new ActionRetrier(components.jobs, { maxFailures: 0, jitter: "none" });
+    const [custom, plain, byAttempts] = await t.run(async (ctx) => [
+      await retrier.run(ctx, internal.fns.flaky, { key: "c", failures: 2 }, { initialBackoffMs: 1000, base: 3, maxFailures: 2, onComplete: internal.dropin.retrierDone }),
+      await retrier.run(ctx, internal.fns.flaky, { key: "p", failures: 2 }),
+      await retrier.run(ctx, internal.fns.flaky, { key: "a", failures: 9 }, { maxAttempts: 2, initialBackoffMs: 10 }),
+    ]);
+    await clock.drain();
+    expect(gaps(times("c"))).toEqual([1000, 3000]);
+    expect(await t.run((ctx) => retrier.status(ctx, custom))).toMatchObject({ attempt: 3, result: { kind: "success", returnValue: 3 } });
+    expect(await t.run((ctx) => retrier.status(ctx, plain))).toMatchObject({ attempt: 1, result: { kind: "failed" } });
+    expect(await t.run((ctx) => retrier.status(ctx, byAttempts))).toMatchObject({ attempt: 2, result: { kind: "failed" } });
+    // The retrier's exported validators accept what onComplete receives.
+    const done = await t.query(api.fns.events, { kind: "retrier-done" });
+    expect(done.map((e: any) => [e.key, e.data])).toEqual([[custom, { kind: "success", returnValue: 3 }]]);
+  });
+
+  test("errors name the retrier and its options, never the pool it runs in", async () => {
+    const t = setup();
+    const retrier = new ActionRetrier(components.jobs);
+    expect(() => new ActionRetrier(components.jobs, { maxFailures: -1 })).toThrow(/^new ActionRetrier: `maxFailures` must be an integer from 0 to 999, got -1/);
+    expect(() => new ActionRetrier(components.jobs, { maxFailures: 1, maxAttempts: 2 })).toThrow(/new ActionRetrier: pass `maxFailures` or `maxAttempts`/);
+    expect(() => new ActionRetrier(components.jobs, { maxParallelism: 0 })).toThrow(/^new ActionRetrier: `maxParallelism`/);
+    expect(() => new ActionRetrier(components.jobs, { base: 0.5 })).toThrow(/^new ActionRetrier: `base` must be/);
+    const run = (options: object) => t.run((ctx) => retrier.run(ctx, internal.fns.flaky, { key: "e", failures: 0 }, options as any));
+    const errors = await Promise.all(
+      [{ runAt: 1, runAfter: 1 }, { initialBackoffMs: -5 }, { maxFailures: 1.5 }, { retryIf: { messageMatches: ["("] } }].map((o) =>
+        run(o).then(() => "no error", (e: Error) => e.message),
+      ),
+    );
+    expect(errors[0]).toMatch(/^ActionRetrier: pass either `runAt` or `runAfter`/);
+    expect(errors[1]).toMatch(/^ActionRetrier run: `initialBackoffMs` must be/);
+    expect(errors[2]).toMatch(/^ActionRetrier run: `maxFailures` must be an integer/);
+    expect(errors[3]).toMatch(/^ActionRetrier .*retryIf: `messageMatches\[0\]`/);
+    for (const e of errors) expect(e).not.toMatch(/Workpool/);
+  });
+
+  test("finished runs are kept 7 days by default, as the official retrier's", async () => {
+    const t = setup();
+    const retrier = new ActionRetrier(components.jobs);
+    const id = await t.run((ctx) => retrier.run(ctx, internal.fns.flaky, { key: "k", failures: 0 }));
+    await clock.drain();
+    await clock.advance(6 * 24 * 3600_000);
+    expect(await t.run((ctx) => retrier.status(ctx, id))).toMatchObject({ state: "finished" });
+    await clock.advance(2 * 24 * 3600_000);
+    expect(await t.run((ctx) => retrier.status(ctx, id))).toBeNull();
+  });
+});

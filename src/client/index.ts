@@ -12,6 +12,7 @@ export {
   vJobError,
   vLogLevel,
   vResultKind,
+  vJobStatus,
   type ResultKind,
   type JobResult,
   type RetryPolicy,

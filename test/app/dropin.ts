@@ -1,7 +1,8 @@
 /** onComplete handlers written the way the official workpool's README writes them. */
 import type { DataModelFromSchemaDefinition } from "convex/server";
 import { v } from "convex/values";
-import { defineOnComplete, Workpool } from "../../src/client/index.js";
+import { defineOnComplete, runIdValidator, runResultValidator, Workpool } from "../../src/client/index.js";
+import { internalMutation } from "./_generated/server.js";
 import { components } from "./_generated/api.js";
 import schema from "./schema.js";
 
@@ -26,5 +27,13 @@ export const typedDone = pool.defineOnComplete({
 export const looseDone = defineOnComplete<DataModel>({
   handler: async (ctx, { workId, result }) => {
     await ctx.db.insert("events", { kind: "loose-done", key: workId, data: { kind: result.kind } });
+  },
+});
+
+/** A retrier onComplete written with the retrier's exported validators. */
+export const retrierDone = internalMutation({
+  args: { jobId: runIdValidator, context: v.any(), result: runResultValidator },
+  handler: async (ctx, { jobId, result }) => {
+    await ctx.db.insert("events", { kind: "retrier-done", key: jobId, data: result });
   },
 });

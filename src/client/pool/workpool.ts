@@ -35,6 +35,14 @@ type Kind = "mutation" | "action" | "query";
 export const DEFAULT_POOL_NAME = "default";
 
 /**
+ * Internal: a class built on a Workpool (the ActionRetrier) passes its own name under this key,
+ * so errors about its calls name it and not `Workpool "retrier"`. A symbol, so it is not an
+ * option key users can see or mistype.
+ */
+export const OWNER_LABEL = Symbol("convex-jobs owner label");
+type InternalOptions = WorkpoolOptions & { [OWNER_LABEL]?: string };
+
+/**
  * A durable queue of mutations, actions and queries, run under a `maxParallelism` cap.
  *
  * ```ts
@@ -46,6 +54,8 @@ export class Workpool {
   /** The pool's validated options. */
   readonly options: Readonly<WorkpoolOptions & { name: string }>;
   private readonly retryPolicy: Required<RetryPolicy> | undefined;
+  /** How enqueue-time errors name this pool: `Workpool "emails"`, or its owner's name (the retrier). */
+  private readonly label: string;
 
   /**
    * @param component `components.jobs` (or the name you mounted the component under)
@@ -74,6 +84,7 @@ export class Workpool {
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
     if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
     this.options = { ...options, name: options.name! };
+    this.label = (options as InternalOptions)[OWNER_LABEL] ?? `Workpool "${options.name}"`;
   }
 
   /** Enqueues a mutation. Transactional when called from a mutation. */
@@ -217,13 +228,13 @@ export class Workpool {
     options: EnqueueOptions<any, any> = {},
   ): Promise<JobId[]> {
     if (!Array.isArray(argsArray)) {
-      throw new Error(`Workpool "${this.options.name}": batch enqueue takes an array of args objects.`);
+      throw new Error(`${this.label}: batch enqueue takes an array of args objects.`);
     }
-    const runAt = resolveRunAt(options, this.options.name);
-    if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${this.options.name}" enqueue retryIf`);
+    const runAt = resolveRunAt(options, this.label);
+    if (options.retryIf) validateRetryRule(options.retryIf, `${this.label} enqueue retryIf`);
     const retry = this.resolveRetry(kind, options.retry);
     if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
-      throw new Error(`Workpool "${this.options.name}" enqueue: \`name\` must be a non-empty string, got ${JSON.stringify(options.name)}.`);
+      throw new Error(`${this.label} enqueue: \`name\` must be a non-empty string, got ${JSON.stringify(options.name)}.`);
     }
     const excludeKinds = this.excludeKinds(options.onCompleteExcludeKinds);
     const shared = {
@@ -255,7 +266,7 @@ export class Workpool {
     const bad = !Array.isArray(kinds) ? kinds : kinds.find((k) => !RESULT_KINDS.includes(k));
     if (bad !== undefined) {
       throw new Error(
-        `Workpool "${this.options.name}" enqueue: \`onCompleteExcludeKinds\` must be an array of ${RESULT_KINDS.map((k) => `"${k}"`).join(", ")}; got ${JSON.stringify(bad)}.`,
+        `${this.label} enqueue: \`onCompleteExcludeKinds\` must be an array of ${RESULT_KINDS.map((k) => `"${k}"`).join(", ")}; got ${JSON.stringify(bad)}.`,
       );
     }
     return kinds.length > 0 ? [...new Set(kinds)] : undefined;
@@ -273,7 +284,7 @@ export class Workpool {
   }
 
   private resolveRetry(kind: Kind, retry: EnqueueOptions["retry"]): Required<RetryPolicy> | null {
-    const where = `Workpool "${this.options.name}" enqueue \`retry\``;
+    const where = `${this.label} enqueue \`retry\``;
     if (retry === false) return null;
     if (retry === true) return this.retryPolicy ?? normalizeRetryPolicy(undefined, where);
     if (retry && typeof retry === "object") return normalizeRetryPolicy({ ...this.retryPolicy, ...retry }, where);
@@ -301,18 +312,18 @@ function checkConfigUpdate(update: PoolConfigUpdate, pool: string): PoolConfigUp
   return { maxParallelism, retentionMs, logLevel, reset };
 }
 
-function resolveRunAt(options: EnqueueOptions<any, any>, pool: string): number | undefined {
+function resolveRunAt(options: EnqueueOptions<any, any>, label: string): number | undefined {
   const { runAt, runAfter } = options;
   if (runAt !== undefined && runAfter !== undefined) {
-    throw new Error(`Workpool "${pool}": pass either \`runAt\` or \`runAfter\`, not both.`);
+    throw new Error(`${label}: pass either \`runAt\` or \`runAfter\`, not both.`);
   }
   if (runAt !== undefined) {
-    if (!Number.isFinite(runAt)) throw new Error(`Workpool "${pool}": \`runAt\` must be a timestamp in ms, got ${runAt}.`);
+    if (!Number.isFinite(runAt)) throw new Error(`${label}: \`runAt\` must be a timestamp in ms, got ${runAt}.`);
     return runAt;
   }
   if (runAfter !== undefined) {
     if (!Number.isFinite(runAfter) || runAfter < 0) {
-      throw new Error(`Workpool "${pool}": \`runAfter\` must be a number of ms >= 0, got ${runAfter}.`);
+      throw new Error(`${label}: \`runAfter\` must be a number of ms >= 0, got ${runAfter}.`);
     }
     return Date.now() + runAfter;
   }

@@ -1,42 +1,12 @@
 /** Read-only views: a job's status and a pool's counts. Queries never conflict with writers. */
-import { v, type Infer } from "convex/values";
+import { v } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
-import { vJobError, vJobResult } from "../../shared/validators.js";
+import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
 import { jobName } from "./jobs.js";
 
-/** A job's status. `null` from `status` means no such job (or it was cleaned up). */
-export const vJobStatus = v.union(
-  v.object({
-    state: v.literal("pending"),
-    /** The name given at enqueue, else the function's name ("emails:send"). */
-    name: v.string(),
-    /** Attempts already made (0 before the first). */
-    attempt: v.number(),
-    /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
-    readyAt: v.number(),
-    lastError: v.optional(vJobError),
-  }),
-  v.object({
-    state: v.literal("running"),
-    name: v.string(),
-    attempt: v.number(),
-    startedAt: v.number(),
-    lastError: v.optional(vJobError),
-    cancelRequested: v.optional(v.boolean()),
-  }),
-  v.object({
-    state: v.literal("finished"),
-    name: v.string(),
-    attempt: v.number(),
-    result: vJobResult,
-    finishedAt: v.number(),
-    lastError: v.optional(vJobError),
-    callbackError: v.optional(v.string()),
-  }),
-);
-export type JobStatus = Infer<typeof vJobStatus>;
+export { vJobStatus, type JobStatus } from "../../shared/validators.js";
 
 /** Unfolded tallies `stats` adds in; beyond this, `pending` lags until the dispatcher catches up. */
 const STATS_TALLY_LIMIT = 2000;
