@@ -214,3 +214,55 @@ describe("ActionRetrier, as the official retrier is used", () => {
     expect(await t.run((ctx) => retrier.status(ctx, id))).toBeNull();
   });
 });
+
+describe("log events", () => {
+  /** Captures the JSON events printed while `fn` runs. */
+  async function capture(fn: () => Promise<void>) {
+    const events: any[] = [];
+    const spy = vi.spyOn(console, "info").mockImplementation((line: unknown) => {
+      if (typeof line === "string" && line.startsWith('{"event":"convex-jobs:')) events.push(JSON.parse(line));
+    });
+    try {
+      await fn();
+    } finally {
+      spy.mockRestore();
+    }
+    return events;
+  }
+
+  test("job started, retry, finished and the pool report are single-line JSON at INFO", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { name: "ev", maxParallelism: 2, logLevel: "INFO" });
+    let ids: string[] = [];
+    const events = await capture(async () => {
+      ids = await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1, 2].map((i) => ({ key: `ev-${i}`, ms: 1000 })), { name: "slow" }));
+      ids.push(await t.run((ctx) => p.enqueueAction(ctx, internal.fns.flaky, { key: "ev-f", failures: 1 }, { retry: { initialBackoffMs: 500, jitter: "none" } })));
+      await clock.drain();
+    });
+    const of = (name: string) => events.filter((e) => e.event === `convex-jobs:${name}`);
+    const started = of("job.started");
+    expect(started.map((e) => e.jobId).sort()).toEqual([...ids, ids[3]].sort()); // the flaky job starts twice
+    expect(started.find((e) => e.jobId === ids[2])).toMatchObject({ pool: "ev", name: "slow", kind: "action", attempt: 1 });
+    expect(started.find((e) => e.jobId === ids[2]).waitMs).toBeGreaterThanOrEqual(1000); // waited for a slot
+    expect(of("job.retry")).toEqual([expect.objectContaining({ jobId: ids[3], attempt: 1, retryInMs: 500, error: "flaky ev-f attempt 1" })]);
+    const finished = of("job.finished");
+    expect(finished).toHaveLength(4);
+    expect(finished.find((e) => e.jobId === ids[0])).toMatchObject({ name: "slow", outcome: "success", attempt: 1 });
+    expect(Math.round(finished.find((e) => e.jobId === ids[0]).durationMs / 100)).toBe(10);
+    expect(finished.find((e) => e.jobId === ids[3])).toMatchObject({ name: "fns:flaky", outcome: "success", attempt: 2 });
+    const reports = of("pool.report");
+    expect(reports[0]).toMatchObject({ pool: "ev", maxParallelism: 2, running: 2, backlog: 2 });
+    expect(reports.at(-1)).toMatchObject({ backlog: 0, running: 0, succeeded: 4 }); // the pool went idle
+    expect(reports.length).toBeLessThanOrEqual(3); // throttled: not one per dispatch run
+  });
+
+  test("nothing is printed below INFO", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { name: "quiet", maxParallelism: 1 });
+    const events = await capture(async () => {
+      await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "q", ms: 10 }));
+      await clock.drain();
+    });
+    expect(events).toEqual([]);
+  });
+});

@@ -24,6 +24,7 @@ import type * as pool_cancel from "../pool/cancel.js";
 import type * as pool_config from "../pool/config.js";
 import type * as pool_dispatch from "../pool/dispatch.js";
 import type * as pool_enqueue from "../pool/enqueue.js";
+import type * as pool_events from "../pool/events.js";
 import type * as pool_jobs from "../pool/jobs.js";
 import type * as pool_retention from "../pool/retention.js";
 import type * as pool_runner from "../pool/runner.js";
@@ -47,6 +48,7 @@ const fullApi: ApiFromModules<{
   "pool/config": typeof pool_config;
   "pool/dispatch": typeof pool_dispatch;
   "pool/enqueue": typeof pool_enqueue;
+  "pool/events": typeof pool_events;
   "pool/jobs": typeof pool_jobs;
   "pool/retention": typeof pool_retention;
   "pool/runner": typeof pool_runner;

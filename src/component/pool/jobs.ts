@@ -12,6 +12,7 @@ import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
 import { assertTransition, type JobState } from "./state.js";
+import { jobFinished, jobRetrying } from "./events.js";
 
 export { toJobError };
 export type Job = Doc<"jobs">;
@@ -82,6 +83,7 @@ export async function finish(ctx: MutationCtx, job: Job, pool: Pool, outcome: Ou
       createLogger(pool.logLevel).info(
         `job ${job._id} (${jobName(job)}) attempt ${job.attempt} failed: ${outcome.error.message}; retrying in ${decision.delayMs} ms`,
       );
+      jobRetrying(pool, job, outcome.error.message, decision.delayMs, now);
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
         lastError: outcome.error,
@@ -113,6 +115,7 @@ function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>)
  * stored on the job and logged; the job's result stands and the pool moves on.
  */
 export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Promise<Job> {
+  jobFinished(pool, job, Date.now()); // every final result passes here exactly once
   if (!job.onComplete || !job.result) return job;
   if (job.onComplete.excludeKinds?.includes(job.result.kind)) return job;
   try {

@@ -84,6 +84,8 @@ export const dispatchState = defineTable({
   wakeAt: v.optional(v.union(v.number(), v.null())),
   /** A run must look again at or after this time: enqueues may have raced the last uncovering. */
   confirmAt: v.optional(v.number()),
+  /** When the dispatcher last printed the `pool.report` log event (./events.ts). */
+  reportedAt: v.optional(v.number()),
   /** Next time running jobs are checked for scheduled runs that died. */
   watchdogAt: v.optional(v.number()),
 }).index("by_pool", ["pool"]);
