@@ -39,6 +39,18 @@ describe("pool name", () => {
   });
 });
 
+describe("maxParallelism default", () => {
+  test("without maxParallelism a pool runs up to 10 jobs at once, as the official default", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs);
+    expect(p.options).toMatchObject({ name: "default", maxParallelism: 10 });
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 25 }, (_, i) => ({ key: `m-${i}`, ms: 500 }))));
+    await clock.drain();
+    expect(live.peakBy.get("m")).toBe(10);
+    expect(() => new Workpool(components.jobs, { maxParallelism: 0 })).toThrow(/`maxParallelism`.*got 0/);
+  });
+});
+
 describe("job name", () => {
   test("a job's name is returned by status and used in logs; it defaults to the function's name", async () => {
     const t = setup();

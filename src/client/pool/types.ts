@@ -9,15 +9,18 @@ import type { vCounts } from "../../component/pool/tables.js";
 /** A job's id. Branded so it cannot be mixed up with other strings. */
 export type JobId = string & { readonly __convexJobsJobId: true };
 
-/** Options for a pool. All but `maxParallelism` have defaults. */
+/** Options for a pool. All have defaults. */
 export interface WorkpoolOptions {
   /**
    * The pool's name: pools with different names in one mount are independent queues. Default:
    * "default", one pool per mount (as the official workpool, which has one pool per mount).
    */
   name?: string;
-  /** Most jobs running at once, an integer from 1 to 100. 1 serializes jobs. */
-  maxParallelism: number;
+  /**
+   * Most jobs running at once, an integer from 1 to 1,000. 1 serializes jobs. Default: 10 (as the
+   * official workpool). `configure` changes it at runtime.
+   */
+  maxParallelism?: number;
   /** How long finished jobs (and their results) are kept for `status`, in ms. Default: one day. */
   retentionMs?: number;
   /** The component's log level for this pool. Default: "WARN". */

@@ -11,7 +11,7 @@ import {
 import type { Validator } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
-import { MAX_PARALLELISM } from "../../shared/limits.js";
+import { DEFAULT_MAX_PARALLELISM, MAX_PARALLELISM } from "../../shared/limits.js";
 import { RESULT_KINDS, type RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
@@ -52,7 +52,7 @@ type InternalOptions = WorkpoolOptions & { [OWNER_LABEL]?: string };
  */
 export class Workpool {
   /** The pool's validated options. */
-  readonly options: Readonly<WorkpoolOptions & { name: string }>;
+  readonly options: Readonly<WorkpoolOptions & { name: string; maxParallelism: number }>;
   private readonly retryPolicy: Required<RetryPolicy> | undefined;
   /** How enqueue-time errors name this pool: `Workpool "emails"`, or its owner's name (the retrier). */
   private readonly label: string;
@@ -64,15 +64,19 @@ export class Workpool {
    */
   constructor(
     public readonly component: ComponentApi,
-    options: WorkpoolOptions,
+    options: WorkpoolOptions = {},
   ) {
     if (options?.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
       throw new Error(
         'new Workpool(component, options): `options.name` must be a non-empty string, e.g. "emails", or left out for the default pool.',
       );
     }
-    options = { ...options, name: options?.name ?? DEFAULT_POOL_NAME };
-    const p = options.maxParallelism;
+    options = {
+      ...options,
+      name: options?.name ?? DEFAULT_POOL_NAME,
+      maxParallelism: options?.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
+    };
+    const p = options.maxParallelism!;
     if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
       throw new Error(
         `new Workpool: \`maxParallelism\` for pool "${options.name}" must be an integer from 1 to ${MAX_PARALLELISM}, got ${p}.`,
@@ -83,7 +87,7 @@ export class Workpool {
     }
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
     if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
-    this.options = { ...options, name: options.name! };
+    this.options = { ...options, name: options.name!, maxParallelism: p };
     this.label = (options as InternalOptions)[OWNER_LABEL] ?? `Workpool "${options.name}"`;
   }
 
