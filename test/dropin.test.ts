@@ -51,6 +51,21 @@ describe("maxParallelism default", () => {
   });
 });
 
+describe("defaultRetryBehavior", () => {
+  test("is the pool's retry policy under the official name", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, {
+      name: "drb",
+      retryActionsByDefault: true,
+      defaultRetryBehavior: { maxAttempts: 3, initialBackoffMs: 100, base: 2 },
+    });
+    const id = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.flaky, { key: "drb", failures: 9 }));
+    await clock.drain();
+    expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ attempt: 3, result: { kind: "failed" } });
+    expect(() => new Workpool(components.jobs, { retry: {}, defaultRetryBehavior: {} })).toThrow(/both `retry` and `defaultRetryBehavior`/);
+  });
+});
+
 describe("job name", () => {
   test("a job's name is returned by status and used in logs; it defaults to the function's name", async () => {
     const t = setup();

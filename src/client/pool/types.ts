@@ -30,6 +30,8 @@ export interface WorkpoolOptions {
    * `retryActionsByDefault` is set. Unset fields take the defaults (see README).
    */
   retry?: Partial<RetryPolicy>;
+  /** `retry` under the official workpool's name, so ported code keeps working. Pass one or the other. */
+  defaultRetryBehavior?: Partial<RetryPolicy>;
   /** Retry action jobs that do not say otherwise. Default: false. */
   retryActionsByDefault?: boolean;
   /** Which errors are retried, for jobs that don't give their own rule. Default: all. */

@@ -85,6 +85,10 @@ export class Workpool {
     if (options.retentionMs !== undefined && (!Number.isFinite(options.retentionMs) || options.retentionMs < 0)) {
       throw new Error(`new Workpool: \`retentionMs\` for pool "${options.name}" must be a number >= 0, got ${options.retentionMs}.`);
     }
+    if (options.retry !== undefined && options.defaultRetryBehavior !== undefined) {
+      throw new Error(`new Workpool: pool "${options.name}" got both \`retry\` and \`defaultRetryBehavior\` (the same option under the official name): pass one.`);
+    }
+    options = { ...options, retry: options.retry ?? options.defaultRetryBehavior };
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
     if (options.retryIf) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
     this.options = { ...options, name: options.name!, maxParallelism: p };
