@@ -75,7 +75,7 @@ const BACKOFF_KEYS = ["initialBackoffMs", "base", "maxFailures", "maxAttempts", 
 
 export class ActionRetrier {
   private readonly pool: Workpool;
-  /** The retry policy every run uses (defaults filled in), e.g. to show users the schedule. */
+  /** The retry policy runs use unless they override it (defaults filled in), e.g. to show users the schedule. */
   readonly policy: Required<RetryPolicy>;
 
   /**
