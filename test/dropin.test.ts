@@ -183,7 +183,7 @@ describe("configure", () => {
     await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 3 }, (_, i) => ({ key: `r-${i}`, ms: 100 }))));
     await clock.drain();
     expect(live.peakBy.get("r")).toBe(1);
-    await expect(t.run((ctx) => p.configure(ctx, { maxParallelism: 0 }))).rejects.toThrow(/`maxParallelism` must be an integer from 1 to 1000, got 0/);
+    await expect(t.run((ctx) => p.configure(ctx, { maxParallelism: -1 }))).rejects.toThrow(/`maxParallelism` must be an integer from 0 to 1000, got -1/);
     await expect(t.run((ctx) => p.configure(ctx, { maxParallelism: "5" as any }))).rejects.toThrow(/configure: `maxParallelism` must be a number, got "5"/);
   });
 });
@@ -291,5 +291,23 @@ describe("log events", () => {
       await clock.drain();
     });
     expect(events).toEqual([]);
+  });
+});
+
+describe("configure: pause", () => {
+  test("maxParallelism 0 pauses the pool: running jobs finish, nothing starts until the cap rises", async () => {
+    const t = setup();
+    const p = new Workpool(components.jobs, { name: "pause", maxParallelism: 2 });
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 6 }, (_, i) => ({ key: `z-${i}`, ms: 1000 }))));
+    await clock.advance(100);
+    await t.run((ctx) => p.configure(ctx, { maxParallelism: 0 }));
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "z-late", ms: 10 }));
+    await clock.advance(60_000);
+    expect(live.started).toHaveLength(2); // the two already running finished; nothing else started
+    expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 5, running: 0, succeeded: 2 });
+    await t.run((ctx) => p.configure(ctx, { maxParallelism: 3 }));
+    await clock.drain();
+    expect(live.peakBy.get("z")).toBe(3);
+    expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, running: 0, succeeded: 7 });
   });
 });

@@ -43,7 +43,7 @@ export interface WorkpoolOptions {
  * options, for every `Workpool` of this name, until a `configure` with `reset: true`.
  */
 export interface PoolConfigUpdate {
-  /** Most jobs running at once, 1 to 1,000. Raising it starts waiting jobs at once. */
+  /** Most jobs running at once, 0 to 1,000: 0 pauses the pool. Raising it starts waiting jobs at once. */
   maxParallelism?: number;
   /** How long finished jobs are kept, in ms (applies to jobs that finish from now on). */
   retentionMs?: number;

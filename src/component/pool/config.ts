@@ -1,6 +1,6 @@
 /**
  * Runtime configuration: `configure` changes a pool's cap, retention or log level without a
- * deploy. The values it sets are stored as the pool's `overrides` and win over the options every
+ * deploy; a cap of 0 pauses the pool (nothing starts; running jobs finish). The values it sets are stored as the pool's `overrides` and win over the options every
  * enqueue passes (see `upsertPool`) until a `configure` with `reset` clears them. Like a config
  * change at enqueue, it writes the pool document, which enqueues and workers read: meant for
  * rare, deliberate changes, not for every request.
@@ -35,7 +35,7 @@ export const configure = mutation({
     const overrides = { ...(reset ? {} : pool.overrides), ...set };
     const { maxParallelism, retentionMs, logLevel } = { ...configWithDefaults(config), ...overrides };
     const inEffect = { maxParallelism, retentionMs, logLevel };
-    validatePoolConfig({ name: config.name, ...inEffect });
+    validatePoolConfig({ name: config.name, ...inEffect }, 0); // 0 pauses the pool
     await ctx.db.patch(pool._id, { ...inEffect, overrides });
     createLogger(inEffect.logLevel).info(
       `Workpool "${config.name}" configured at runtime: ${JSON.stringify(inEffect)} (overrides ${JSON.stringify(overrides)}).`,

@@ -79,12 +79,16 @@ export const enqueue = mutation({
   },
 });
 
-export function validatePoolConfig(config: { name: string; maxParallelism: number; retentionMs?: number }) {
+/** @param minParallelism 0 where a pause is allowed (`configure`), else 1 */
+export function validatePoolConfig(
+  config: { name: string; maxParallelism: number; retentionMs?: number },
+  minParallelism = 1,
+) {
   if (config.name.length === 0) throw new Error("Workpool: `name` must be a non-empty string.");
   const p = config.maxParallelism;
-  if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
+  if (!Number.isInteger(p) || p < minParallelism || p > MAX_PARALLELISM) {
     throw new Error(
-      `Workpool "${config.name}": \`maxParallelism\` must be an integer from 1 to ${MAX_PARALLELISM}, got ${p}.`,
+      `Workpool "${config.name}": \`maxParallelism\` must be an integer from ${minParallelism} to ${MAX_PARALLELISM}, got ${p}.`,
     );
   }
   const r = config.retentionMs;
