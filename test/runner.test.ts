@@ -99,7 +99,7 @@ describe("enqueue", () => {
       return await p.enqueueAction(ctx, internal.fns.work, { key: "later", ms: 10 }, { runAfter: 5_000 });
     });
     const inComponent = (t as unknown as { runInComponent: <T>(path: string, f: (ctx: any) => Promise<T>) => Promise<T> }).runInComponent;
-    const scheduled = await inComponent.call(t, "jobs", (ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    const scheduled = (await inComponent.call(t, "jobs", (ctx) => ctx.db.system.query("_scheduled_functions").collect())) as any[];
     expect(scheduled.filter((s: any) => s.name.includes("dispatch"))).toHaveLength(1);
     await clock.drain();
     expect(live.started.filter((k) => k.startsWith("many-"))).toHaveLength(300);

@@ -72,6 +72,7 @@ export function backoffMs(
   }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+/** A copy of `o` without its undefined fields, so spreading it does not erase defaults. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
 }

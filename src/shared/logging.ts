@@ -8,16 +8,32 @@ export interface Logger {
   info(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
+  /**
+   * A structured event for log pipelines, at INFO level: one line of JSON,
+   * `{"event":"convex-jobs:<name>", ...fields}`, with nothing before it so it parses as is.
+   */
+  event(name: string, fields: Record<string, unknown>): void;
 }
 
-/** Returns a logger that prints messages at `level` or above, prefixed with `prefix`. */
+/** Every structured event's name starts with this. */
+export const EVENT_PREFIX = "convex-jobs:";
+
+/** Whether a logger at `level` prints messages of level `l`. */
+export function logs(level: LogLevel, l: LogLevel): boolean {
+  return ORDER[l] >= ORDER[level];
+}
+
+/** Returns a logger that prints messages at `level` or above, prefixed with `prefix` (not events). */
 export function createLogger(level: LogLevel = "WARN", prefix = "[convex-jobs]"): Logger {
   const at = (l: LogLevel, print: (...a: unknown[]) => void) =>
-    ORDER[l] >= ORDER[level] ? (...a: unknown[]) => print(prefix, ...a) : () => {};
+    logs(level, l) ? (...a: unknown[]) => print(prefix, ...a) : () => {};
   return {
     debug: at("DEBUG", console.debug),
     info: at("INFO", console.info),
     warn: at("WARN", console.warn),
     error: at("ERROR", console.error),
+    event: logs(level, "INFO")
+      ? (name, fields) => console.info(JSON.stringify({ event: EVENT_PREFIX + name, ...fields }))
+      : () => {},
   };
 }

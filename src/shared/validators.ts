@@ -46,6 +46,11 @@ export const vJobError = v.object({
 });
 export type JobError = Infer<typeof vJobError>;
 
+/** The kinds of final result: what `onCompleteExcludeKinds` lists. */
+export const vResultKind = v.union(v.literal("success"), v.literal("failed"), v.literal("canceled"));
+export type ResultKind = Infer<typeof vResultKind>;
+export const RESULT_KINDS: readonly ResultKind[] = ["success", "failed", "canceled"];
+
 /** The final result of a job, as `status` reports it and `onComplete` receives it. */
 export const vJobResult = v.union(
   v.object({ kind: v.literal("success"), returnValue: v.any() }),
@@ -70,3 +75,35 @@ export function vJobResultOf<R extends Validator<any, "required", any>>(returns:
     v.object({ kind: v.literal("canceled") }),
   );
 }
+
+/** A job's status. `null` from `status` means no such job (or it was cleaned up). */
+export const vJobStatus = v.union(
+  v.object({
+    state: v.literal("pending"),
+    /** The name given at enqueue, else the function's name ("emails:send"). */
+    name: v.string(),
+    /** Attempts already made (0 before the first). */
+    attempt: v.number(),
+    /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
+    readyAt: v.number(),
+    lastError: v.optional(vJobError),
+  }),
+  v.object({
+    state: v.literal("running"),
+    name: v.string(),
+    attempt: v.number(),
+    startedAt: v.number(),
+    lastError: v.optional(vJobError),
+    cancelRequested: v.optional(v.boolean()),
+  }),
+  v.object({
+    state: v.literal("finished"),
+    name: v.string(),
+    attempt: v.number(),
+    result: vJobResult,
+    finishedAt: v.number(),
+    lastError: v.optional(vJobError),
+    callbackError: v.optional(v.string()),
+  }),
+);
+export type JobStatus = Infer<typeof vJobStatus>;

@@ -1,7 +1,7 @@
 /** Public types of the work pool client. */
 import type { FunctionReference, FunctionVisibility } from "convex/server";
 import type { Infer } from "convex/values";
-import type { JobResult, LogLevel, RetryPolicy } from "../../shared/validators.js";
+import type { JobResult, LogLevel, ResultKind, RetryPolicy } from "../../shared/validators.js";
 import type { RetryRule } from "../../shared/retryRules.js";
 import type { vJobStatus } from "../../component/pool/status.js";
 import type { vCounts } from "../../component/pool/tables.js";
@@ -9,12 +9,18 @@ import type { vCounts } from "../../component/pool/tables.js";
 /** A job's id. Branded so it cannot be mixed up with other strings. */
 export type JobId = string & { readonly __convexJobsJobId: true };
 
-/** Options for a pool. All but `name` and `maxParallelism` have defaults. */
+/** Options for a pool. All have defaults. */
 export interface WorkpoolOptions {
-  /** The pool's name: pools with different names in one mount are independent queues. */
-  name: string;
-  /** Most jobs running at once, an integer from 1 to 100. 1 serializes jobs. */
-  maxParallelism: number;
+  /**
+   * The pool's name: pools with different names in one mount are independent queues. Default:
+   * "default", one pool per mount (as the official workpool, which has one pool per mount).
+   */
+  name?: string;
+  /**
+   * Most jobs running at once, an integer from 1 to 1,000. 1 serializes jobs. Default: 10 (as the
+   * official workpool). `configure` changes it at runtime.
+   */
+  maxParallelism?: number;
   /** How long finished jobs (and their results) are kept for `status`, in ms. Default: one day. */
   retentionMs?: number;
   /** The component's log level for this pool. Default: "WARN". */
@@ -31,10 +37,37 @@ export interface WorkpoolOptions {
    * run is one unit of concurrency from start to finish.
    */
   retryKeepsSlot?: boolean;
+  /** `retry` under the official workpool's name, so ported code keeps working. Pass one or the other. */
+  defaultRetryBehavior?: Partial<RetryPolicy>;
   /** Retry action jobs that do not say otherwise. Default: false. */
   retryActionsByDefault?: boolean;
   /** Which errors are retried, for jobs that don't give their own rule. Default: all. */
   retryIf?: RetryRule;
+}
+
+/**
+ * A runtime change to a pool (`Workpool.configure`): the values given win over the constructor's
+ * options, for every `Workpool` of this name, until a `configure` with `reset: true`.
+ */
+export interface PoolConfigUpdate {
+  /** Most jobs running at once, 0 to 1,000: 0 pauses the pool. Raising it starts waiting jobs at once. */
+  maxParallelism?: number;
+  /** How long finished jobs are kept, in ms (applies to jobs that finish from now on). */
+  retentionMs?: number;
+  /** The component's log level for this pool. */
+  logLevel?: LogLevel;
+  /** Drop earlier runtime values first, so the constructor's options apply again. */
+  reset?: boolean;
+}
+
+/** A pool's configuration in effect, as `configure` returns it. */
+export interface PoolConfig {
+  name: string;
+  maxParallelism: number;
+  retentionMs: number;
+  logLevel: LogLevel;
+  /** The values set by `configure` that win over the constructor's options. */
+  overrides: Partial<Pick<PoolConfig, "maxParallelism" | "retentionMs" | "logLevel">>;
 }
 
 /** The args an onComplete mutation receives. Use `onCompleteArgs(...)` to validate them. */
@@ -46,12 +79,22 @@ export type OnCompleteArgs<Context = unknown, Returns = unknown> = {
 
 /** Options for one enqueue. */
 export interface EnqueueOptions<Context = unknown, Returns = unknown> {
+  /**
+   * The job's name in logs, log events and `status` (e.g. "welcome-email"). Default: the
+   * function's name, like "emails:send".
+   */
+  name?: string;
   /** Start no earlier than this time (ms since epoch). Exclusive with `runAfter`. */
   runAt?: number;
   /** Start no earlier than this many ms from now. Exclusive with `runAt`. */
   runAfter?: number;
   /** A mutation called exactly once with `{ jobId, context, result }` when the job ends. */
-  onComplete?: FunctionReference<"mutation", FunctionVisibility, OnCompleteArgs<Context, Returns>, any>;
+  onComplete?: FunctionReference<"mutation", FunctionVisibility, OnCompleteArgs<Context, Returns>, any> | null;
+  /**
+   * Final result kinds for which onComplete is not called, e.g. `["canceled"]`. Failed attempts
+   * that will be retried never call it. Default: none, every final result calls it.
+   */
+  onCompleteExcludeKinds?: readonly ResultKind[];
   /** Passed to onComplete as `context`. Any Convex value. */
   context?: Context;
   /** `true`: the pool's policy; `false`: no retries; or a policy of its own. */

@@ -6,11 +6,13 @@ import {
   getFunctionName,
   type FunctionArgs,
   type FunctionReturnType,
+  type GenericDataModel,
 } from "convex/server";
+import type { Validator } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
-import { MAX_PARALLELISM } from "../../shared/limits.js";
-import type { RetryPolicy } from "../../shared/validators.js";
+import { DEFAULT_MAX_PARALLELISM, MAX_PARALLELISM } from "../../shared/limits.js";
+import { RESULT_KINDS, type RetryPolicy } from "../../shared/validators.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import { vLogLevel } from "../../shared/validators.js";
 import {
@@ -28,7 +30,16 @@ import {
   formatBytes,
 } from "../../shared/validate.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
-import type { EnqueueOptions, JobId, JobStatus, PoolStats, WorkpoolOptions } from "./types.js";
+import { defineOnComplete } from "./validators.js";
+import type {
+  EnqueueOptions,
+  JobId,
+  JobStatus,
+  PoolConfig,
+  PoolConfigUpdate,
+  PoolStats,
+  WorkpoolOptions,
+} from "./types.js";
 
 type Kind = "mutation" | "action" | "query";
 /**
@@ -48,6 +59,7 @@ export const WORKPOOL_OPTION_KEYS = [
   "retryActionsByDefault",
   "retryIf",
   "retryKeepsSlot",
+  "defaultRetryBehavior",
 ] as const satisfies readonly (keyof WorkpoolOptions)[];
 /** The keys an enqueue's options accept. */
 export const ENQUEUE_OPTION_KEYS = [
@@ -57,12 +69,20 @@ export const ENQUEUE_OPTION_KEYS = [
   "context",
   "retry",
   "retryIf",
+  "name",
+  "onCompleteExcludeKinds",
 ] as const satisfies readonly (keyof EnqueueOptions)[];
 /**
  * What a job's args and onComplete context may take together: the document limit less room for
  * the job's own fields (function handles, state, retry policy, rule), so the insert cannot fail.
  */
 export const JOB_DATA_LIMIT = MAX_DOCUMENT_BYTES - 16 * 1024;
+
+/**
+ * The pool used when `name` is not given: one per mount, as in `new Workpool(components.jobs,
+ * { maxParallelism: 1 })`. The standalone retrier uses "retrier", so the two never share a queue.
+ */
+export const DEFAULT_POOL_NAME = "default";
 
 /**
  * A durable queue of mutations, actions and queries, run under a `maxParallelism` cap.
@@ -74,7 +94,7 @@ export const JOB_DATA_LIMIT = MAX_DOCUMENT_BYTES - 16 * 1024;
  */
 export class Workpool {
   /** The pool's validated options. */
-  readonly options: Readonly<WorkpoolOptions>;
+  readonly options: Readonly<WorkpoolOptions & { name: string; maxParallelism: number }>;
   /** What ids are called in messages ("runId" when an ActionRetrier owns the pool). */
   private idName = "jobId";
   /** Who is speaking in messages, e.g. `Workpool "emails"`, and the owner's names for methods. */
@@ -84,26 +104,32 @@ export class Workpool {
 
   /**
    * @param component `components.jobs` (or the name you mounted the component under)
-   * @param options the pool's name, cap and defaults; validated here, so mistakes fail at import
+   * @param options the pool's cap, name (default: the mount's one default pool) and defaults;
+   *   validated here, so mistakes fail at import
    */
   constructor(
     public readonly component: ComponentApi,
-    options: WorkpoolOptions,
+    options: WorkpoolOptions = {},
   ) {
     if (typeof component !== "object" || component === null) {
       throw new Error(
-        `new Workpool: \`component\` is ${describe(component)}: pass the mounted component, e.g. new Workpool(components.jobs, { name, maxParallelism }) ` +
+        `new Workpool: \`component\` is ${describe(component)}: pass the mounted component, e.g. new Workpool(components.jobs, { maxParallelism: 5 }) ` +
           `with \`components\` from "./_generated/api" (use the name you mounted it under in convex.config.ts).`,
       );
     }
     checkKeys(options, WORKPOOL_OPTION_KEYS, "new Workpool");
-    if (typeof options?.name !== "string" || options.name.length === 0) {
+    if (options?.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
       throw new Error(
-        `new Workpool(component, options): \`options.name\` must be a non-empty string, e.g. "emails", got ${describe(options?.name)}.`,
+        `new Workpool(component, options): \`options.name\` must be a non-empty string, e.g. "emails", or left out for the default pool; got ${describe(options.name)}.`,
       );
     }
+    options = {
+      ...options,
+      name: options?.name ?? DEFAULT_POOL_NAME,
+      maxParallelism: options?.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
+    };
     const where = `new Workpool("${options.name}")`;
-    const p = options.maxParallelism;
+    const p = options.maxParallelism!;
     if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
       throw new Error(
         `new Workpool: \`maxParallelism\` for pool "${options.name}" must be an integer from 1 to ${MAX_PARALLELISM}, got ${describe(p)}.`,
@@ -118,9 +144,13 @@ export class Workpool {
     if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
       throw new Error(`${where}: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
     }
+    if (options.retry !== undefined && options.defaultRetryBehavior !== undefined) {
+      throw new Error(`new Workpool: pool "${options.name}" got both \`retry\` and \`defaultRetryBehavior\` (the same option under the official name): pass one.`);
+    }
+    options = { ...options, retry: options.retry ?? options.defaultRetryBehavior };
     this.retryPolicy = options.retry ? normalizeRetryPolicy(options.retry, `Workpool "${options.name}" retry`) : undefined;
     if (options.retryIf !== undefined) validateRetryRule(options.retryIf, `Workpool "${options.name}" retryIf`);
-    this.options = { ...options };
+    this.options = { ...options, name: options.name!, maxParallelism: p };
     this.owner = `Workpool "${options.name}"`;
   }
 
@@ -237,10 +267,36 @@ export class Workpool {
     );
   }
 
+  /**
+   * Changes the pool's cap, retention or log level now, without a deploy. The values set win over
+   * the constructor's options (of every `Workpool` with this name) until `configure(ctx, { reset:
+   * true })`. Raising `maxParallelism` starts waiting jobs at once. Returns the config in effect.
+   */
+  async configure(ctx: RunMutationCtx, update: PoolConfigUpdate): Promise<PoolConfig> {
+    const { reset, ...set } = checkConfigUpdate(update, this.options.name);
+    return await ctx.runMutation(this.component.pool.config.configure, {
+      pool: this.poolConfig(),
+      set,
+      reset,
+    });
+  }
+
   /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
     checkQueryCtx(ctx, this.where("stats"));
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
+  }
+
+  /**
+   * Defines an onComplete mutation with typed, validated args: see {@link defineOnComplete}.
+   * Written as a method too, as in the official workpool: `pool.defineOnComplete<DataModel>({...})`.
+   */
+  defineOnComplete<
+    DataModel extends GenericDataModel = GenericDataModel,
+    VContext extends Validator<any, "required", any> = Validator<any, "required", any>,
+    VReturns extends Validator<any, "required", any> = Validator<any, "required", any>,
+  >(definition: Parameters<typeof defineOnComplete<DataModel, VContext, VReturns>>[0]) {
+    return defineOnComplete<DataModel, VContext, VReturns>(definition);
   }
 
   private async enqueueOne(
@@ -273,7 +329,7 @@ export class Workpool {
     checkKeys(options, ENQUEUE_OPTION_KEYS, `${where} options`);
     options ??= {};
     const runAt = resolveRunAt(options, where);
-    if (options.retryIf !== undefined) validateRetryRule(options.retryIf, `Workpool "${this.options.name}" enqueue retryIf`);
+    if (options.retryIf !== undefined) validateRetryRule(options.retryIf, `${where} retryIf`);
     const retry = this.resolveRetry(kind, options.retry);
     if (options.onComplete !== undefined) checkFunctionRef(options.onComplete, "onComplete", where);
     else if (options.context !== undefined) {
@@ -281,14 +337,25 @@ export class Workpool {
     }
     const context = options.context ?? null;
     argsArray.forEach((args, i) => checkJobData(args, context, batch ? `argsArray[${i}]` : "args", where));
+    if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
+      throw new Error(`${where}: \`name\` must be a non-empty string, got ${describe(options.name)}.`);
+    }
+    const excludeKinds = this.excludeKinds(options.onCompleteExcludeKinds, where);
     const shared = {
       kind,
+      name: options.name,
       fnHandle: await createFunctionHandle(fn),
       fnName,
       runAt,
       retry,
       retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
-      onComplete: options.onComplete ? { fnHandle: await createFunctionHandle(options.onComplete), context } : undefined,
+      onComplete: options.onComplete
+        ? {
+            fnHandle: await createFunctionHandle(options.onComplete),
+            context,
+            excludeKinds,
+          }
+        : undefined,
     };
     // In one mutation (one transaction), a dispatch run guaranteed by an earlier enqueue to this
     // pool covers later jobs that are ready no sooner: the component need not schedule another.
@@ -296,14 +363,7 @@ export class Workpool {
     const readyAt = Math.max(Date.now(), runAt ?? 0);
     const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
       dispatchBy: txn && dispatchGuarantees.get(txn)?.get(this.options.name),
-      pool: {
-        name: this.options.name,
-        maxParallelism: this.options.maxParallelism,
-        retentionMs: this.options.retentionMs,
-        logLevel: this.options.logLevel,
-        retry: this.retryPolicy,
-        retryKeepsSlot: this.options.retryKeepsSlot,
-      },
+      pool: this.poolConfig(),
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });
     if (txn && argsArray.length > 0) {
@@ -331,8 +391,32 @@ export class Workpool {
     return this;
   }
 
+  /** Validates `onCompleteExcludeKinds`; an empty list is the same as none. */
+  private excludeKinds(kinds: EnqueueOptions["onCompleteExcludeKinds"], where: string) {
+    if (kinds === undefined) return undefined;
+    const bad = !Array.isArray(kinds) ? kinds : kinds.find((k) => !RESULT_KINDS.includes(k));
+    if (bad !== undefined) {
+      throw new Error(
+        `${where}: \`onCompleteExcludeKinds\` must be an array of ${RESULT_KINDS.map((k) => `"${k}"`).join(", ")}; got ${JSON.stringify(bad)}.`,
+      );
+    }
+    return kinds.length > 0 ? [...new Set(kinds)] : undefined;
+  }
+
+  /** The pool's options as the component stores them. */
+  private poolConfig() {
+    return {
+      name: this.options.name,
+      maxParallelism: this.options.maxParallelism,
+      retentionMs: this.options.retentionMs,
+      logLevel: this.options.logLevel,
+      retry: this.retryPolicy,
+      retryKeepsSlot: this.options.retryKeepsSlot,
+    };
+  }
+
   private resolveRetry(kind: Kind, retry: EnqueueOptions["retry"]): Required<RetryPolicy> | null {
-    const where = `Workpool "${this.options.name}" enqueue \`retry\``;
+    const where = `${this.owner} enqueue \`retry\``;
     if (retry === false) return null;
     if (retry === true) return this.retryPolicy ?? normalizeRetryPolicy(undefined, where);
     if (retry && typeof retry === "object") return normalizeRetryPolicy({ ...this.retryPolicy, ...retry }, where);
@@ -342,6 +426,22 @@ export class Workpool {
     }
     return null;
   }
+}
+
+/** Checks `configure`'s argument's shape; the component checks the values' ranges. */
+function checkConfigUpdate(update: PoolConfigUpdate, pool: string): PoolConfigUpdate {
+  const where = `Workpool "${pool}" configure`;
+  if (typeof update !== "object" || update === null) throw new Error(`${where}: pass an object, e.g. { maxParallelism: 5 }.`);
+  for (const key of ["maxParallelism", "retentionMs"] as const) {
+    if (update[key] !== undefined && typeof update[key] !== "number") {
+      throw new Error(`${where}: \`${key}\` must be a number, got ${JSON.stringify(update[key])}.`);
+    }
+  }
+  if (update.reset !== undefined && typeof update.reset !== "boolean") {
+    throw new Error(`${where}: \`reset\` must be true or false, got ${JSON.stringify(update.reset)}.`);
+  }
+  const { maxParallelism, retentionMs, logLevel, reset } = update;
+  return { maxParallelism, retentionMs, logLevel, reset };
 }
 
 function resolveRunAt(options: EnqueueOptions<any, any>, where: string): number | undefined {

@@ -1,4 +1,16 @@
-export { ActionRetrier, type ActionRetrierOptions, type RunId, type RunOptions } from "./retrier.js";
+export {
+  ActionRetrier,
+  RETRIER_RETENTION_MS,
+  runIdValidator,
+  runResultValidator,
+  vRunStatus,
+  type ActionRetrierOptions,
+  type RetrierBackoff,
+  type RunId,
+  type RunOptions,
+  type RunResult,
+  type RunStatus,
+} from "./retrier.js";
 export { vRunId } from "./validators.js";
 export { NonRetryableError, RetryAfterError } from "../../shared/errors.js";
 export { vRetryRule, type RetryRule } from "../../shared/retryRules.js";

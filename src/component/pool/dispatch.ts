@@ -19,6 +19,7 @@ import { startReady } from "./start.js";
 import { dispatchStateOf, TALLY_BATCH, type DispatchView } from "./view.js";
 import type { Running } from "./tables.js";
 import { decideNextWake } from "./wake.js";
+import { reportPool } from "./events.js";
 
 /** A run is only suspected dead once it has been running this long (checked by the watchdog). */
 const SUSPECT_AFTER_MS = 1_000;
@@ -46,7 +47,7 @@ export const dispatch = internalMutation({
     const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue);
     // Pending jobs canceled since the last run (tallied) expire no later than now + retention.
     if (counts.canceled > canceledSoFar) expiries.push(now + pool.retentionMs);
-    const { started, moreReady } = await startReady(ctx, pool, view.ready, stillRunning, counts, now);
+    const { started, moreReady, oldestWaitMs } = await startReady(ctx, pool, view.ready, stillRunning, counts, now);
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
       pool,
@@ -62,6 +63,7 @@ export const dispatch = internalMutation({
       firedAt: args.timerAt,
       now,
     });
+    await reportPool(ctx, pool, state, counts, oldestWaitMs, now);
     return null;
   },
 });

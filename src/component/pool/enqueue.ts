@@ -8,7 +8,7 @@ import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
-import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { vJobKind, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { createLogger } from "../../shared/logging.js";
 import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
@@ -30,11 +30,13 @@ export const vJobSpec = v.object({
   kind: vJobKind,
   fnHandle: v.string(),
   fnName: v.string(),
+  /** The job's name for logs and status, when the caller gave one (else fnName is used). */
+  name: v.optional(v.string()),
   args: v.any(),
   runAt: v.optional(v.number()),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   retryIf: v.optional(vRetryRule),
-  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
 });
 
 /**
@@ -68,6 +70,7 @@ export const enqueue = mutation({
           kind: spec.kind,
           fnHandle: spec.fnHandle,
           fnName: spec.fnName,
+          name: spec.name,
           args: spec.args,
           state: "pending",
           readyAt,
@@ -85,12 +88,16 @@ export const enqueue = mutation({
   },
 });
 
-function validatePoolConfig(config: { name: string; maxParallelism: number; retentionMs?: number }) {
+/** @param minParallelism 0 where a pause is allowed (`configure`), else 1 */
+export function validatePoolConfig(
+  config: { name: string; maxParallelism: number; retentionMs?: number },
+  minParallelism = 1,
+) {
   if (config.name.length === 0) throw new Error("Workpool: `name` must be a non-empty string.");
   const p = config.maxParallelism;
-  if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) {
+  if (!Number.isInteger(p) || p < minParallelism || p > MAX_PARALLELISM) {
     throw new Error(
-      `Workpool "${config.name}": \`maxParallelism\` must be an integer from 1 to ${MAX_PARALLELISM}, got ${p}.`,
+      `Workpool "${config.name}": \`maxParallelism\` must be an integer from ${minParallelism} to ${MAX_PARALLELISM}, got ${p}.`,
     );
   }
   const r = config.retentionMs;
@@ -99,23 +106,29 @@ function validatePoolConfig(config: { name: string; maxParallelism: number; rete
   }
 }
 
-/**
- * Finds the pool by name or creates it with its dispatcher state. A config that differs from
- * the stored one wins (so a deploy that changes maxParallelism takes effect now) and is logged,
- * because two call sites configuring one pool differently is usually a mistake.
- */
-async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Promise<Pool> {
-  const existing = await ctx.db
-    .query("pools")
-    .withIndex("by_name", (q) => q.eq("name", config.name))
-    .unique();
-  const desired = {
+/** The pool config the caller passed, defaults filled in (overrides not applied). */
+export function configWithDefaults(config: typeof vPoolConfig.type) {
+  return {
     maxParallelism: config.maxParallelism,
     retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
     logLevel: config.logLevel ?? "WARN",
     retry: config.retry,
     retryKeepsSlot: config.retryKeepsSlot,
   };
+}
+
+/**
+ * Finds the pool by name or creates it with its dispatcher state. A config that differs from
+ * the stored one wins (so a deploy that changes maxParallelism takes effect now) and is logged,
+ * because two call sites configuring one pool differently is usually a mistake. Values set at
+ * runtime by `configure` (the pool's `overrides`) win over the config passed.
+ */
+export async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Promise<Pool> {
+  const existing = await ctx.db
+    .query("pools")
+    .withIndex("by_name", (q) => q.eq("name", config.name))
+    .unique();
+  const desired = { ...configWithDefaults(config), ...existing?.overrides };
   if (!existing) {
     const id = await ctx.db.insert("pools", { name: config.name, ...desired });
     await ctx.db.insert("dispatchState", {

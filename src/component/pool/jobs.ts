@@ -13,6 +13,7 @@ import { toJobError } from "../../shared/errors.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
 import { assertTransition, type JobState } from "./state.js";
+import { jobFinished, jobRetrying } from "./events.js";
 
 export { toJobError };
 export type Job = Doc<"jobs">;
@@ -44,6 +45,11 @@ export async function attemptAction(ctx: ActionCtx, fnHandle: string, args: unkn
   } catch (e) {
     return { kind: "failed", error: toJobError(e) };
   }
+}
+
+/** The job's name for logs, events and status: the one given at enqueue, else the function's. */
+export function jobName(job: Pick<Job, "name" | "fnName">): string {
+  return job.name ?? job.fnName;
 }
 
 /** The single place a job's `state` is written (besides its insert as "pending"). */
@@ -93,8 +99,9 @@ export async function finish(
     const decision = decideRetry(job, ended.error, Math.random);
     if (decision.retry) {
       createLogger(pool.logLevel).info(
-        `job ${job._id} (${job.fnName}) attempt ${job.attempt} failed: ${ended.error.message}; retrying in ${decision.delayMs} ms`,
+        `job ${job._id} (${jobName(job)}) attempt ${job.attempt} failed: ${ended.error.message}; retrying in ${decision.delayMs} ms`,
       );
+      jobRetrying(pool, job, ended.error.message, decision.delayMs, now);
       if (keepSlot && pool.retryKeepsSlot && job.kind === "action") {
         keepSlot(job, now + decision.delayMs, ended.error);
         return job;
@@ -172,11 +179,14 @@ function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>)
 }
 
 /**
- * Calls the job's onComplete in a nested transaction. If it throws, its writes roll back, the
- * error is stored on the job and logged; the job's result stands and the pool moves on.
+ * Calls the job's onComplete in a nested transaction, unless the result's kind is one the
+ * enqueue excluded (`onCompleteExcludeKinds`). If it throws, its writes roll back, the error is
+ * stored on the job and logged; the job's result stands and the pool moves on.
  */
 export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Promise<Job> {
+  jobFinished(pool, job, Date.now()); // every final result passes here exactly once
   if (!job.onComplete || !job.result) return job;
+  if (job.onComplete.excludeKinds?.includes(job.result.kind)) return job;
   try {
     await ctx.runMutation(job.onComplete.fnHandle as FunctionHandle<"mutation">, {
       jobId: job._id,
@@ -186,7 +196,7 @@ export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Pro
     return job;
   } catch (e) {
     const callbackError = toJobError(e).message;
-    createLogger(pool.logLevel).error(`onComplete of job ${job._id} (${job.fnName}) threw: ${callbackError}`);
+    createLogger(pool.logLevel).error(`onComplete of job ${job._id} (${jobName(job)}) threw: ${callbackError}`);
     await ctx.db.patch(job._id, { callbackError });
     return { ...job, callbackError };
   }

@@ -8,6 +8,7 @@ import type { MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { transition, type Pool } from "./jobs.js";
+import { jobStarted } from "./events.js";
 import type { Running } from "./tables.js";
 
 /** Most action jobs one runner executes; more started at once get more runners. */
@@ -29,10 +30,12 @@ export async function startReady(
 ) {
   const free = pool.maxParallelism - running.length;
   const started: Running[] = [];
-  if (free <= 0) return { started, moreReady: false };
+  if (free <= 0) return { started, moreReady: false, oldestWaitMs: null };
   const cutoff = pool.canceledBefore ?? -1;
   const actions: Doc<"jobs">[] = [];
   let skipped = 0;
+  /** The longest a job started here waited since it became ready (for the pool report). */
+  let oldestWaitMs: number | null = null;
   for (const id of readyIds) {
     if (started.length + actions.length >= free) break;
     const job = await ctx.db.get(id);
@@ -40,6 +43,7 @@ export async function startReady(
       skipped++;
       continue;
     }
+    oldestWaitMs = Math.max(oldestWaitMs ?? 0, jobStarted(pool, job, now));
     if (job.kind === "action") {
       actions.push(job);
       continue;
@@ -55,7 +59,7 @@ export async function startReady(
   counts.pending -= started.length;
   counts.running += started.length;
   // Jobs skipped as stale left slots free that other ready jobs may fill: look again at once.
-  return { started, moreReady: skipped > 0 && started.length < free };
+  return { started, moreReady: skipped > 0 && started.length < free, oldestWaitMs };
 }
 
 /** Schedules one runner for a batch of action jobs and marks them running under it. */

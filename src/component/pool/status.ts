@@ -1,37 +1,13 @@
 /** Read-only views: a job's status and a pool's counts. Queries never conflict with writers. */
-import { v, type Infer } from "convex/values";
+import { v } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
 import { jobOfPool } from "./lookup.js";
-import { vJobError, vJobResult } from "../../shared/validators.js";
+import type { Id } from "../_generated/dataModel.js";
+import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
+import { jobName } from "./jobs.js";
 
-/** A job's status. `null` from `status` means no such job (or it was cleaned up). */
-export const vJobStatus = v.union(
-  v.object({
-    state: v.literal("pending"),
-    /** Attempts already made (0 before the first). */
-    attempt: v.number(),
-    /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
-    readyAt: v.number(),
-    lastError: v.optional(vJobError),
-  }),
-  v.object({
-    state: v.literal("running"),
-    attempt: v.number(),
-    startedAt: v.number(),
-    lastError: v.optional(vJobError),
-    cancelRequested: v.optional(v.boolean()),
-  }),
-  v.object({
-    state: v.literal("finished"),
-    attempt: v.number(),
-    result: vJobResult,
-    finishedAt: v.number(),
-    lastError: v.optional(vJobError),
-    callbackError: v.optional(v.string()),
-  }),
-);
-export type JobStatus = Infer<typeof vJobStatus>;
+export { vJobStatus, type JobStatus } from "../../shared/validators.js";
 
 /** Unfolded tallies `stats` adds in; beyond this, `pending` lags until the dispatcher catches up. */
 const STATS_TALLY_LIMIT = 2000;
@@ -41,14 +17,16 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
   if (!found) return null;
   const { job } = found;
   const lastError = job.lastError;
-  if (job.state === "pending") return { state: "pending", attempt: job.attempt, readyAt: job.readyAt, lastError };
+  const name = jobName(job);
+  if (job.state === "pending") return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError };
   // A retry that kept its slot: the next attempt is armed for readyAt; to the user it waits.
   if (job.state === "running" && job.readyAt > Date.now()) {
-    return { state: "pending", attempt: job.attempt - 1, readyAt: job.readyAt, lastError };
+    return { state: "pending", name, attempt: job.attempt - 1, readyAt: job.readyAt, lastError };
   }
   if (job.state === "running") {
     return {
       state: "running",
+      name,
       attempt: job.attempt,
       startedAt: job.startedAt ?? job._creationTime,
       lastError,
@@ -57,6 +35,7 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
   }
   return {
     state: "finished",
+    name,
     attempt: job.attempt,
     result: job.result!,
     finishedAt: job.finishedAt ?? job._creationTime,

@@ -4,12 +4,19 @@
  */
 import { defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
-import { vJobError, vJobKind, vJobResult, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
+import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
 
+/** Pool options that `configure` can change at runtime. */
+export const vPoolOverrides = v.object({
+  maxParallelism: v.optional(v.number()),
+  retentionMs: v.optional(v.number()),
+  logLevel: v.optional(vLogLevel),
+});
+
 /**
- * Per-pool config. Written only by enqueue (create, config change) and cancelAll, never by the
+ * Per-pool config. Written only by enqueue (create, config change), configure and cancelAll, never by the
  * dispatcher, so workers and enqueues can read it without conflicting with dispatch runs.
  */
 export const pools = defineTable({
@@ -32,6 +39,11 @@ export const pools = defineTable({
    */
   wakeAt: v.optional(v.union(v.number(), v.null())),
   kickOnComplete: v.optional(v.boolean()),
+  /**
+   * Set by `configure` (a runtime change, no deploy): these win over the options each enqueue
+   * passes, until `configure` resets them. The fields above always hold the values in effect.
+   */
+  overrides: v.optional(vPoolOverrides),
   /**
    * cancelAll: pending jobs whose `_creationTime` is at or before this never start. It is the
    * creation time of the pool's newest job when cancelAll ran (not wall time), so jobs enqueued
@@ -81,6 +93,8 @@ export const dispatchState = defineTable({
   wakeAt: v.optional(v.union(v.number(), v.null())),
   /** A run must look again at or after this time: enqueues may have raced the last uncovering. */
   confirmAt: v.optional(v.number()),
+  /** When the dispatcher last printed the `pool.report` log event (./events.ts). */
+  reportedAt: v.optional(v.number()),
   /** Next time running jobs are checked for scheduled runs that died. */
   watchdogAt: v.optional(v.number()),
 }).index("by_pool", ["pool"]);
@@ -91,6 +105,8 @@ export const jobs = defineTable({
   kind: vJobKind,
   fnHandle: v.string(),
   fnName: v.string(),
+  /** The name given at enqueue, for logs and status (unset: fnName stands in). */
+  name: v.optional(v.string()),
   args: v.any(),
   state: vJobState,
   /** When the job may (next) start: enqueue time, runAt, or the end of a retry's backoff. */
@@ -100,7 +116,8 @@ export const jobs = defineTable({
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   /** Data-only rule deciding which errors are retried (see retries/). */
   retryIf: v.optional(vRetryRule),
-  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any() })),
+  /** `excludeKinds`: final result kinds for which onComplete is not called. */
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
   workerId: v.optional(v.id("_scheduled_functions")),
   startedAt: v.optional(v.number()),
   lastError: v.optional(vJobError),

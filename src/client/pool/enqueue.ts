@@ -1,0 +1,63 @@
+/**
+ * Free-function forms of enqueue, as the official workpool exports them: the function's type is
+ * an argument, so generic code (a workflow engine, a helper that takes "any job") can enqueue
+ * without a switch of its own.
+ */
+import type { FunctionArgs, FunctionReturnType } from "convex/server";
+import type { AnyRef, RunMutationCtx } from "../ctx.js";
+import type { EnqueueOptions, JobId } from "./types.js";
+import { Workpool } from "./workpool.js";
+
+/** The kinds of function a pool runs. */
+export type FunctionKind = "mutation" | "action" | "query";
+
+/**
+ * Enqueues one job on `pool`: `enqueue(pool, ctx, "action", internal.x.y, args, options?)` is
+ * `pool.enqueueAction(ctx, internal.x.y, args, options)`.
+ */
+export function enqueue<T extends FunctionKind, F extends AnyRef<T>, C = unknown>(
+  pool: Workpool,
+  ctx: RunMutationCtx,
+  fnType: T,
+  fn: F,
+  args: FunctionArgs<F>,
+  options?: EnqueueOptions<C, FunctionReturnType<F>>,
+): Promise<JobId> {
+  return methods(pool, fnType, "enqueue").one(ctx, fn, args, options);
+}
+
+/** Enqueues one job per element of `argsArray` (at most 1,000) on `pool`, in one transaction. */
+export function enqueueBatch<T extends FunctionKind, F extends AnyRef<T>, C = unknown>(
+  pool: Workpool,
+  ctx: RunMutationCtx,
+  fnType: T,
+  fn: F,
+  argsArray: FunctionArgs<F>[],
+  options?: EnqueueOptions<C, FunctionReturnType<F>>,
+): Promise<JobId[]> {
+  return methods(pool, fnType, "enqueueBatch").batch(ctx, fn, argsArray, options);
+}
+
+type Methods = {
+  one: (ctx: RunMutationCtx, fn: any, args: any, options: any) => Promise<JobId>;
+  batch: (ctx: RunMutationCtx, fn: any, argsArray: any[], options: any) => Promise<JobId[]>;
+};
+
+/** The pool's methods for `fnType`, after checking both arguments. */
+function methods(pool: Workpool, fnType: FunctionKind, caller: string): Methods {
+  if (!(pool instanceof Workpool)) {
+    throw new Error(
+      `${caller}(pool, ctx, fnType, fn, args): \`pool\` must be a Workpool, e.g. new Workpool(components.jobs, { maxParallelism: 10 }).`,
+    );
+  }
+  switch (fnType) {
+    case "mutation":
+      return { one: pool.enqueueMutation.bind(pool), batch: pool.enqueueMutationBatch.bind(pool) };
+    case "action":
+      return { one: pool.enqueueAction.bind(pool), batch: pool.enqueueActionBatch.bind(pool) };
+    case "query":
+      return { one: pool.enqueueQuery.bind(pool), batch: pool.enqueueQueryBatch.bind(pool) };
+    default:
+      throw new Error(`${caller}: \`fnType\` must be "mutation", "action" or "query", got ${JSON.stringify(fnType)}.`);
+  }
+}
