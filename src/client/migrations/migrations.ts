@@ -5,9 +5,7 @@
  */
 import {
   createFunctionHandle,
-  getFunctionName,
   internalMutationGeneric,
-  makeFunctionReference,
   type GenericDataModel,
   type MutationBuilder,
   type RegisteredMutation,
@@ -20,19 +18,18 @@ import {
   DEFAULT_BATCH_SIZE,
   MAX_BATCH_SIZE,
   batchErrorData,
-  normalizeFunctionName,
   type MigrationSpec,
   type MigrationStatus,
 } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler, type Description } from "./batch.js";
-import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationRef, MigrationsOptions } from "./types.js";
+import { nameOf, refOf, type MigrationName } from "./names.js";
+import { isStatusQuery, statusArgs, type StatusQuery } from "./options.js";
+export type { MigrationName } from "./names.js";
+import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationsOptions } from "./types.js";
 
 const DEFAULT_DRY_RUN_SAMPLES = 10;
-
-/** A migration given by reference (`internal.migrations.setDefaultRole`) or by name ("migrations:setDefaultRole"). */
-export type MigrationName = MigrationRef | string;
 
 /**
  * ```ts
@@ -168,14 +165,21 @@ export class Migrations<DataModel extends GenericDataModel> {
     throw new Error(`migrations.dryRun: "${name}" did not report; is it defined with migrations.define?`);
   }
 
-  /** Statuses of the given migrations, or of the 100 most recent ones. */
-  async status(ctx: RunQueryCtx, fns?: MigrationName[]): Promise<MigrationStatus[]> {
-    return await ctx.runQuery(this.component.migrations.status.list, { names: fns?.map(nameOf) });
+  /**
+   * Statuses of many migrations at once: `status(ctx)` (the 100 most recent), `status(ctx, [fnA, fnB])`,
+   * `status(ctx, { limit: 10 })` (the 10 most recent) or `status(ctx, { migrations: [...], limit })`.
+   */
+  async status(ctx: RunQueryCtx, which?: MigrationName[] | StatusQuery): Promise<MigrationStatus[]> {
+    return await ctx.runQuery(this.component.migrations.status.list, statusArgs(which, "migrations.status"));
   }
 
   /** One migration's status, or null if it never ran. */
-  async getStatus(ctx: RunQueryCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(fn) });
+  async getStatus(ctx: RunQueryCtx, fn: MigrationName): Promise<MigrationStatus | null>;
+  /** Many statuses, as the official package's `getStatus(ctx, { migrations, limit })`: same as `status`. */
+  async getStatus(ctx: RunQueryCtx, query: StatusQuery): Promise<MigrationStatus[]>;
+  async getStatus(ctx: RunQueryCtx, which: MigrationName | StatusQuery): Promise<MigrationStatus | null | MigrationStatus[]> {
+    if (isStatusQuery(which)) return await this.status(ctx, which);
+    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(which) });
   }
 
   /** Stops a migration (and its queued successors). Running it again continues from its cursor. */
@@ -240,18 +244,4 @@ function checkBatchSize(size: number, where: string): number {
     throw new Error(`${where} must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${size}.`);
   }
   return size;
-}
-
-function nameOf(fn: MigrationName): string {
-  if (typeof fn === "string") {
-    if (!fn.includes(":")) {
-      throw new Error(`migrations: "${fn}" is not a function name; use "file:export", e.g. "migrations:setDefaultRole".`);
-    }
-    return normalizeFunctionName(fn);
-  }
-  return normalizeFunctionName(getFunctionName(fn));
-}
-
-function refOf(fn: MigrationName): MigrationRef {
-  return typeof fn === "string" ? makeFunctionReference<"mutation">(nameOf(fn)) : fn;
 }
