@@ -187,6 +187,14 @@ export class Migrations<DataModel extends GenericDataModel> {
     return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(fn) });
   }
 
+  /**
+   * Cancels every migration that is running, paused or pending. Each keeps its cursor: running
+   * it again continues where it stopped. Returns the statuses of the ones it canceled.
+   */
+  async cancelAll(ctx: RunMutationCtx): Promise<MigrationStatus[]> {
+    return await ctx.runMutation(this.component.migrations.run.cancelAll, {});
+  }
+
   /** Pauses a running migration; `resume` continues it from its cursor. */
   async pause(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
     return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(fn) });

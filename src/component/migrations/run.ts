@@ -65,24 +65,53 @@ export const cancel = mutation({
   handler: async (ctx, { name }) => {
     const m = await byName(ctx, name);
     if (!m) return null;
-    if (m.state === "running" || m.state === "paused" || m.state === "pending") {
-      await ctx.db.patch(m._id, {
-        state: "canceled",
-        generation: m.generation + 1,
-        endedAt: Date.now(),
-        next: [],
-        waitingOn: undefined,
-      });
-      for (const spec of m.next) {
-        const successor = await byName(ctx, spec.name);
-        if (successor?.state === "pending" && successor.waitingOn === name) {
-          await ctx.db.patch(successor._id, { state: "canceled", waitingOn: undefined, endedAt: Date.now() });
-        }
-      }
-    }
+    await cancelOne(ctx, m);
     return toStatus((await ctx.db.get(m._id))!, Date.now());
   },
 });
+
+/** States `cancelAll` stops: everything not yet finished. */
+const ACTIVE_STATES = ["running", "paused", "pending"] as const;
+
+/**
+ * Cancels every migration that is running, paused or pending (queued). Each keeps its cursor:
+ * running it again continues where it stopped. Returns the statuses of the canceled ones.
+ */
+export const cancelAll = mutation({
+  args: {},
+  returns: v.array(vMigrationStatus),
+  handler: async (ctx) => {
+    const canceled: Migration[] = [];
+    for (const state of ACTIVE_STATES) {
+      canceled.push(...(await ctx.db.query("migrations").withIndex("by_state", (q) => q.eq("state", state)).collect()));
+    }
+    for (const m of canceled) {
+      // A pending successor may already have been canceled with the migration it waited on.
+      const current = (await ctx.db.get(m._id))!;
+      await cancelOne(ctx, current);
+    }
+    const now = Date.now();
+    return await Promise.all(canceled.map(async (m) => toStatus((await ctx.db.get(m._id))!, now)));
+  },
+});
+
+/** Stops one migration and the successors queued behind it; a no-op once it has finished. */
+async function cancelOne(ctx: MutationCtx, m: Migration): Promise<void> {
+  if (!(ACTIVE_STATES as readonly string[]).includes(m.state)) return;
+  await ctx.db.patch(m._id, {
+    state: "canceled",
+    generation: m.generation + 1,
+    endedAt: Date.now(),
+    next: [],
+    waitingOn: undefined,
+  });
+  for (const spec of m.next) {
+    const successor = await byName(ctx, spec.name);
+    if (successor?.state === "pending" && successor.waitingOn === m.name) {
+      await ctx.db.patch(successor._id, { state: "canceled", waitingOn: undefined, endedAt: Date.now() });
+    }
+  }
+}
 
 /**
  * Pauses a running migration after its current batch (a batch in flight is rolled back and

@@ -50,6 +50,8 @@ export const migrations = defineTable({
   next: v.array(vMigrationSpec),
   /** For a pending migration: the one it is queued behind. */
   waitingOn: v.optional(v.string()),
-}).index("by_name", ["name"]);
+})
+  .index("by_name", ["name"])
+  .index("by_state", ["state"]);
 
 export const migrationTables = { migrations };
