@@ -3,6 +3,10 @@
  * example app's `Migrations` instance (`convex/migrations.ts`) as a user would.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import type { MutationCtx } from "../convex/_generated/server";
+import { Migrations } from "convex-jobs";
+import { components } from "../convex/_generated/api";
+import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { migrations } from "../convex/migrations";
 import { CREDITS, EMAILS, ROLE, creditsHistogram, finish, one, run, seed, status, steps, users } from "./migrationHelpers";
 import { setup } from "./setup";
@@ -65,5 +69,66 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
     await finish(t);
     expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 3000 });
     expect(creditsHistogram(await users(t))).toEqual({ "100": 3000 });
+  });
+
+  test("parallelize: a batch's documents are migrated concurrently; without it, one at a time", async () => {
+    // Two migrations in a module of this test, tracking how many migrateOne calls overlap.
+    const live = { active: 0, peak: 0 };
+    const tracked = async (ctx: MutationCtx, user: Doc<"users">) => {
+      live.active++;
+      live.peak = Math.max(live.peak, live.active);
+      await ctx.db.get(user._id); // a read: the call yields to the others
+      live.active--;
+      return { credits: (user.credits ?? 0) + 1 };
+    };
+    const m = new Migrations<DataModel>(components.jobs);
+    const module = {
+      parallel: m.define({ table: "users", batchSize: 50, parallelize: true, migrateOne: tracked }),
+      serial: m.define({ table: "users", batchSize: 50, migrateOne: tracked }),
+    };
+    const t = setup({ modules: { "../convex/parallelTest.ts": async () => module } });
+    await seed(t, 120);
+
+    await t.run((ctx) => m.runOne(ctx, "parallelTest:parallel"));
+    await finish(t);
+    expect(await one(t, "parallelTest:parallel")).toMatchObject({ state: "done", processed: 120, batches: 3 });
+    expect(live.peak).toBe(50); // a whole batch at once
+    expect(creditsHistogram(await users(t))).toEqual({ "1": 120 });
+
+    live.peak = 0;
+    await t.run((ctx) => m.runOne(ctx, "parallelTest:serial"));
+    await finish(t);
+    expect(live.peak).toBe(1);
+    expect(creditsHistogram(await users(t))).toEqual({ "2": 120 });
+
+    expect(() => m.define({ table: "users", parallelize: "yes" as never, migrateOne: () => {} })).toThrow(/`parallelize` must be true or false/);
+  });
+
+  test("parallelize: a throwing migrateOne fails the batch with the first failing document in page order", async () => {
+    const m = new Migrations<DataModel>(components.jobs);
+    const module = {
+      parallel: m.define({
+        table: "users",
+        parallelize: true,
+        retry: { maxAttempts: 1 },
+        migrateOne: async (ctx, user) => {
+          await ctx.db.get(user._id);
+          if (user.email === "") throw new Error(`user "${user.name}" has no email`);
+          return { credits: 100 };
+        },
+      }),
+    };
+    const t = setup({ modules: { "../convex/parallelTest.ts": async () => module } });
+    await seed(t, 100);
+    const all = await users(t);
+    for (const i of [40, 20]) await t.run((ctx) => ctx.db.patch(all[i]._id, { email: "" }));
+    await t.run((ctx) => m.runOne(ctx, "parallelTest:parallel"));
+    await finish(t);
+    expect(await one(t, "parallelTest:parallel")).toMatchObject({
+      state: "failed",
+      processed: 0,
+      lastError: { kind: "migrateOne", docId: all[20]._id },
+    });
+    expect(creditsHistogram(await users(t))).toEqual({ "0": 100 }); // the whole batch rolled back
   });
 });

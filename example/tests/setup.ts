@@ -14,8 +14,9 @@ await Promise.all(
     .map(([, load]) => load()),
 );
 
-export function setup(opts: { transactionLimits?: boolean } = {}) {
-  const t = convexTest({ schema, modules, transactionLimits: opts.transactionLimits ?? false });
+/** `modules`: extra app modules (a test's own functions), keyed like the glob ("../convex/x.ts"). */
+export function setup(opts: { transactionLimits?: boolean; modules?: Record<string, () => Promise<any>> } = {}) {
+  const t = convexTest({ schema, modules: { ...modules, ...opts.modules }, transactionLimits: opts.transactionLimits ?? false });
   register(t);
   return t;
 }

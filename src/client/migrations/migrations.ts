@@ -79,6 +79,9 @@ export class Migrations<DataModel extends GenericDataModel> {
     if (def.onError !== undefined && def.onError !== "fail" && def.onError !== "skip") {
       throw new Error(`migrations.define (table "${def.table}"): \`onError\` must be "fail" or "skip", got ${String(def.onError)}.`);
     }
+    if (def.parallelize !== undefined && typeof def.parallelize !== "boolean") {
+      throw new Error(`migrations.define (table "${def.table}"): \`parallelize\` must be true or false, got ${String(def.parallelize)}.`);
+    }
     const where = `migrations.define (table "${def.table}")`;
     const resolved = {
       ...def,

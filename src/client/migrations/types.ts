@@ -47,6 +47,12 @@ export interface MigrationDefinition<DataModel extends GenericDataModel, Table e
   ) => OrderedQuery<NamedTableInfo<DataModel, Table>>;
   /** Documents per batch (one transaction each). Default: the Migrations' `defaultBatchSize` (100). */
   batchSize?: number;
+  /**
+   * Migrate a batch's documents concurrently (`Promise.all` inside the batch's transaction)
+   * instead of one after another. Only for a `migrateOne` whose calls do not depend on each
+   * other: two calls that read then update the same document would lose an update. Default false.
+   */
+  parallelize?: boolean;
   /** What a throwing migrateOne does: "fail" (default) the batch, or "skip" the document (counted, id recorded). */
   onError?: "fail" | "skip";
   /** Retries of a failed batch. Default: the Migrations' `retry`, else 5 attempts from 250 ms. */
