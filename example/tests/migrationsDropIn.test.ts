@@ -8,7 +8,8 @@ import { Migrations } from "convex-jobs";
 import { components } from "../convex/_generated/api";
 import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { migrations } from "../convex/migrations";
-import { CREDITS, EMAILS, ROLE, creditsHistogram, finish, one, run, seed, status, steps, users } from "./migrationHelpers";
+import type { DryRunReport } from "convex-jobs";
+import { CREDITS, EMAILS, ROLE, creditsHistogram, finish, one, run, seed, status, steps, users, type Status } from "./migrationHelpers";
 import { setup } from "./setup";
 
 beforeEach(() => vi.useFakeTimers());
@@ -130,5 +131,50 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
       lastError: { kind: "migrateOne", docId: all[20]._id },
     });
     expect(creditsHistogram(await users(t))).toEqual({ "0": 100 }); // the whole batch rolled back
+  });
+
+  test("runner arguments: batchSize and oneBatchOnly for this run, cursor to start from", async () => {
+    const t = setup({ transactionLimits: true });
+    await seed(t, 1500);
+
+    // One batch of 200 (instead of the defined 500), then the migration pauses.
+    const [started] = (await run(t, { fn: CREDITS, batchSize: 200, oneBatchOnly: true })) as Status[];
+    expect(started).toMatchObject({ state: "running", batchSize: 200 });
+    await finish(t);
+    const paused = await one(t, CREDITS);
+    expect(paused).toMatchObject({ state: "paused", processed: 200, batches: 1, batchSize: 200 });
+    const afterFirst = paused.cursor!;
+
+    // Resuming keeps the run's batch size; the rest goes in batches of 200.
+    await t.run((ctx) => migrations.resume(ctx, CREDITS));
+    await finish(t);
+    expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 1500, batches: 8 });
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 1500 });
+
+    // A dry run from a cursor reports the batch there.
+    const report = (await run(t, { fn: CREDITS, dryRun: true, cursor: afterFirst, batchSize: 50 })) as DryRunReport;
+    expect(report).toMatchObject({ cursor: afterFirst, batchSize: 50, documents: 50, changed: 50 });
+
+    // An explicit cursor starts a done migration again from there (the defined size is back).
+    await t.run((ctx) => migrations.runOne(ctx, CREDITS, { cursor: afterFirst }));
+    await finish(t);
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 200, "200": 1300 });
+    expect(await one(t, CREDITS)).toMatchObject({ state: "done", batchSize: 500 });
+    // null: from the beginning.
+    await run(t, { fn: CREDITS, cursor: null });
+    await finish(t);
+    expect(creditsHistogram(await users(t))).toEqual({ "200": 200, "300": 1300 });
+  });
+
+  test("runner arguments are checked, naming the argument", async () => {
+    const t = setup();
+    await seed(t, 1000);
+    await expect(run(t, { fn: CREDITS, batchSize: 0 })).rejects.toThrow(/`batchSize` must be an integer from 1 to 8192, got 0/);
+    await expect(t.run((ctx) => migrations.runOne(ctx, CREDITS, { batchSize: 2.5 }))).rejects.toThrow(/`batchSize` must be an integer/);
+    await expect(t.run((ctx) => migrations.runOne(ctx, CREDITS, { cursor: 5 as never }))).rejects.toThrow(/`cursor` must be a cursor string/);
+    await expect(t.run((ctx) => migrations.runOne(ctx, CREDITS, { oneBatchOnly: "yes" as never }))).rejects.toThrow(/`oneBatchOnly` must be true or false/);
+    await expect(run(t, { fn: CREDITS, dryRun: true, reset: true })).rejects.toThrow(/`dryRun` writes nothing/);
+    await run(t, { fn: CREDITS });
+    await expect(run(t, { fn: CREDITS, cursor: null })).rejects.toThrow(/is running; pause or cancel it before starting it from a `cursor`/);
   });
 });

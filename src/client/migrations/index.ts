@@ -1,3 +1,3 @@
 export { Migrations, makeMigration, type MigrationName } from "./migrations.js";
 export type * from "./types.js";
-export type { StatusQuery } from "./options.js";
+export type { MigrationRunOptions, StatusQuery } from "./options.js";

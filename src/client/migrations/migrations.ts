@@ -10,13 +10,11 @@ import {
   type MutationBuilder,
   type RegisteredMutation,
 } from "convex/server";
-import { v } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import {
   BATCH_ERROR_MARKER,
   DEFAULT_BATCH_SIZE,
-  MAX_BATCH_SIZE,
   batchErrorData,
   type MigrationSpec,
   type MigrationStatus,
@@ -25,7 +23,8 @@ import type { RetryPolicy } from "../../shared/validators.js";
 import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler, type Description } from "./batch.js";
 import { nameOf, refOf, type MigrationName } from "./names.js";
-import { isStatusQuery, statusArgs, type StatusQuery } from "./options.js";
+import { checkBatchSize, checkRunOptions, isStatusQuery, statusArgs, type MigrationRunOptions, type StatusQuery } from "./options.js";
+import { runFromArgs, runnerArgs } from "./runner.js";
 export type { MigrationName } from "./names.js";
 import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationsOptions } from "./types.js";
 
@@ -96,68 +95,64 @@ export class Migrations<DataModel extends GenericDataModel> {
   /**
    * An internal mutation to run migrations from the CLI. Export it (e.g. as `run`), then:
    * `npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'`
-   * Args: `fn` (one) or `fns` (several, in order), optional `next`, `reset`, `dryRun`.
+   * Args: `fn` (one) or `fns` (several, in order), optional `next`, `reset`, `dryRun`, and for the
+   * migration that starts now, `cursor`, `batchSize` and `oneBatchOnly` (see {@link MigrationRunOptions}).
    */
   runner() {
     return this.mutationBuilder({
-      args: {
-        fn: v.optional(v.string()),
-        fns: v.optional(v.array(v.string())),
-        next: v.optional(v.array(v.string())),
-        reset: v.optional(v.boolean()),
-        dryRun: v.optional(v.boolean()),
-      },
-      handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> => {
-        const fns = [...(args.fn ? [args.fn] : []), ...(args.fns ?? []), ...(args.next ?? [])];
-        if (fns.length === 0) {
-          throw new Error(`migrations runner: pass \`fn\` (e.g. {"fn":"migrations:setDefaultRole"}) or \`fns\` (a list, run in order).`);
-        }
-        if (args.dryRun) {
-          if (fns.length > 1) throw new Error("migrations runner: `dryRun` takes a single `fn`.");
-          return await this.dryRun(ctx as RunMutationCtx, fns[0]);
-        }
-        return await this.runSerially(ctx as RunMutationCtx, fns, { reset: args.reset });
-      },
+      args: runnerArgs,
+      handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> =>
+        await runFromArgs(this, ctx as RunMutationCtx, args),
     });
   }
 
   /**
    * Starts a migration (and, with `next`, the ones to run after it). No-op if it is done (unless
-   * `reset`: start over from the beginning); if it is already running, no second copy starts.
-   * A failed, paused or canceled one continues from its saved cursor. Returns its status.
+   * `reset`: start over from the beginning, or `cursor`: start from there); if it is already
+   * running, no second copy starts. A failed, paused or canceled one continues from its saved
+   * cursor. `batchSize` and `oneBatchOnly` apply to this run. Returns its status.
    */
   async runOne(
     ctx: RunMutationCtx,
     fn: MigrationName,
-    options: { reset?: boolean; next?: MigrationName[] } = {},
+    options: MigrationRunOptions & { next?: MigrationName[] } = {},
   ): Promise<MigrationStatus> {
-    const [status] = await this.runSerially(ctx, [fn, ...(options.next ?? [])], { reset: options.reset });
+    const { next, ...run } = options;
+    const [status] = await this.runSerially(ctx, [fn, ...(next ?? [])], run);
     return status;
   }
 
   /**
    * Runs migrations one after another: each starts when the previous one is done; done ones are
-   * skipped (unless `reset`); a failure stops the series (later ones stay "pending"). Returns the
-   * statuses of all of them.
+   * skipped (unless `reset`); a failure stops the series (later ones stay "pending"). `cursor`
+   * applies to the first migration, `batchSize` and `oneBatchOnly` to the one that starts now.
+   * Returns the statuses of all of them.
    */
-  async runSerially(ctx: RunMutationCtx, fns: MigrationName[], options: { reset?: boolean } = {}): Promise<MigrationStatus[]> {
+  async runSerially(ctx: RunMutationCtx, fns: MigrationName[], options: MigrationRunOptions = {}): Promise<MigrationStatus[]> {
     if (!Array.isArray(fns) || fns.length === 0) {
       throw new Error("migrations.runSerially: pass a non-empty list of migrations, e.g. [internal.migrations.a, internal.migrations.b].");
     }
+    const run = checkRunOptions(options, "migrations.runSerially");
     const specs: MigrationSpec[] = [];
     for (const fn of fns) specs.push(await this.spec(ctx, fn));
-    return await ctx.runMutation(this.component.migrations.run.start, { specs, reset: options.reset });
+    return await ctx.runMutation(this.component.migrations.run.start, { specs, ...run });
   }
 
   /**
-   * Runs one batch from the migration's saved cursor (or the beginning) and rolls it back:
-   * reports how many documents would change, with before/after samples. Writes nothing.
+   * Runs one batch from `cursor`, else the migration's saved cursor (or the beginning), and rolls
+   * it back: reports how many documents would change, with before/after samples. Writes nothing.
    * Call it from a mutation or an action.
    */
-  async dryRun(ctx: RunMutationCtx, fn: MigrationName): Promise<DryRunReport> {
+  async dryRun(ctx: RunMutationCtx, fn: MigrationName, options: { cursor?: string | null; batchSize?: number } = {}): Promise<DryRunReport> {
     const name = nameOf(fn);
-    const saved = await this.getStatus(ctx, name);
-    const args: BatchArgs = { dryRun: true, name, cursor: saved?.state === "done" ? null : (saved?.cursor ?? null) };
+    const { cursor, batchSize } = checkRunOptions(options, "migrations.dryRun");
+    const saved = cursor === undefined ? await this.getStatus(ctx, name) : null;
+    const args: BatchArgs = {
+      dryRun: true,
+      name,
+      cursor: cursor !== undefined ? cursor : saved?.state === "done" ? null : (saved?.cursor ?? null),
+      ...(batchSize === undefined ? {} : { batchSize }),
+    };
     try {
       await ctx.runMutation(refOf(fn) as any, args);
     } catch (e) {
@@ -248,11 +243,4 @@ export function makeMigration<DataModel extends GenericDataModel>(
   options?: MigrationsOptions<DataModel>,
 ): Migrations<DataModel>["define"] {
   return new Migrations<DataModel>(component, options).define;
-}
-
-function checkBatchSize(size: number, where: string): number {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
-    throw new Error(`${where} must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${size}.`);
-  }
-  return size;
 }

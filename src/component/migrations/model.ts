@@ -46,35 +46,65 @@ export async function byName(ctx: QueryCtx, name: string): Promise<Migration | n
 /** Throws an Error naming the field and the fix if the client sent a bad spec. */
 export function validateSpec(spec: MigrationSpec): void {
   if (spec.name.length === 0) throw new Error("migrations: a migration's `name` must be non-empty.");
-  const b = spec.batchSize;
-  if (!Number.isInteger(b) || b < 1 || b > MAX_BATCH_SIZE) {
-    throw new Error(
-      `migration "${spec.name}": \`batchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${b}.`,
-    );
-  }
+  validateBatchSize(spec.batchSize, spec.name);
   normalizeRetryPolicy(spec.retry, `migration "${spec.name}" retry`);
 }
 
 /**
- * Starts the first migration of `specs` that is not done, and queues the rest behind it.
- * Done ones are skipped (re-running is a no-op); one that is already running or paused keeps
- * its own driver and adopts the rest as successors if it has none. Returns the started name.
+ * How the caller wants the migration that starts now to run (the runner's `cursor`, `batchSize`
+ * and `oneBatchOnly` arguments). They apply to that one migration, not to its successors.
  */
-export async function startSeries(ctx: MutationCtx, specs: MigrationSpec[]): Promise<string | null> {
+export interface RunOptions {
+  /** Start from this cursor (null: the beginning) instead of the saved one, even if done. */
+  cursor?: string | null;
+  /** Documents per batch for this run, instead of the migration's own `batchSize`. */
+  batchSize?: number;
+  /** Run one batch, then pause (`resume` continues). */
+  oneBatchOnly?: boolean;
+}
+
+/** Throws an Error naming `batchSize` and its range unless it is a valid batch size. */
+export function validateBatchSize(size: number, name: string): void {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    throw new Error(`migration "${name}": \`batchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${size}.`);
+  }
+}
+
+/**
+ * Starts the first migration of `specs` that is not done, and queues the rest behind it.
+ * Done ones are skipped (re-running is a no-op), except the first when `options.cursor` is given;
+ * one that is already running keeps its own driver and adopts the rest as successors if it has
+ * none. Returns the started name.
+ */
+export async function startSeries(ctx: MutationCtx, specs: MigrationSpec[], options: RunOptions = {}): Promise<string | null> {
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
     const rest = specs.slice(i + 1);
     const existing = await byName(ctx, spec.name);
-    if (existing?.state === "done") continue;
+    const fromCursor = i === 0 && options.cursor !== undefined;
+    if (existing?.state === "done" && !fromCursor) continue;
     if (existing?.state === "running") {
+      if (fromCursor) {
+        throw new Error(`migration "${spec.name}" is running; pause or cancel it before starting it from a \`cursor\`.`);
+      }
+      await steerRunning(ctx, existing, options);
       await ensureDriver(ctx, existing);
       if (existing.next.length === 0 && rest.length > 0) await adoptSuccessors(ctx, existing, rest);
       return spec.name;
     }
-    await launch(ctx, spec, existing, rest);
+    await launch(ctx, spec, existing, rest, options);
     return spec.name;
   }
   return null;
+}
+
+/** A running migration takes a new `batchSize` from its next batch on, or pauses after its next batch. */
+async function steerRunning(ctx: MutationCtx, m: Migration, options: RunOptions): Promise<void> {
+  const patch = {
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize, currentBatchSize: options.batchSize, sizeCeiling: undefined }),
+    ...(options.oneBatchOnly ? { pauseAfterBatch: true } : {}),
+  };
+  if (Object.keys(patch).length > 0) await ctx.db.patch(m._id, patch);
 }
 
 /** Makes `spec` running from its saved cursor (a fresh one starts at the beginning). */
@@ -83,14 +113,17 @@ async function launch(
   spec: MigrationSpec,
   existing: Migration | null,
   rest: MigrationSpec[],
+  options: RunOptions,
 ): Promise<void> {
   const now = Date.now();
+  const batchSize = options.batchSize ?? spec.batchSize;
   const config = {
     fnHandle: spec.fnHandle,
     table: spec.table,
-    batchSize: spec.batchSize,
+    batchSize,
     retry: spec.retry,
     total: spec.total ?? existing?.total,
+    pauseAfterBatch: options.oneBatchOnly ? true : undefined,
   };
   let m: Migration;
   if (!existing) {
@@ -98,7 +131,8 @@ async function launch(
       name: spec.name,
       state: "running",
       ...config,
-      ...freshProgress(spec.batchSize),
+      ...freshProgress(batchSize),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       startedAt: now,
       runStartedAt: now,
       generation: 1,
@@ -109,7 +143,11 @@ async function launch(
     const patch = {
       ...config,
       state: "running" as const,
-      currentBatchSize: Math.min(existing.currentBatchSize, spec.batchSize),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+      // An explicit batchSize is used as given; otherwise keep a size a limit split lowered.
+      ...(options.batchSize === undefined
+        ? { currentBatchSize: Math.min(existing.currentBatchSize, batchSize) }
+        : { currentBatchSize: batchSize, sizeCeiling: undefined }),
       attempts: 0,
       lastError: undefined,
       startedAt: existing.startedAt ?? now,

@@ -5,7 +5,7 @@
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
 import { vMigrationSpec, vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
-import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateSpec, type Migration } from "./model.js";
+import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateBatchSize, validateSpec, type Migration } from "./model.js";
 
 /**
  * Runs `specs` in order: the first that is not done starts (from its saved cursor), the rest
@@ -14,9 +14,18 @@ import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateSpe
  * start a second copy. Returns the statuses of all `specs`.
  */
 export const start = mutation({
-  args: { specs: v.array(vMigrationSpec), reset: v.optional(v.boolean()) },
+  args: {
+    specs: v.array(vMigrationSpec),
+    reset: v.optional(v.boolean()),
+    /** For the migration that starts now: its starting cursor (null: the beginning), even if done. */
+    cursor: v.optional(v.union(v.string(), v.null())),
+    /** For the migration that starts now: documents per batch, instead of its own batchSize. */
+    batchSize: v.optional(v.number()),
+    /** For the migration that starts now: run one batch, then pause. */
+    oneBatchOnly: v.optional(v.boolean()),
+  },
   returns: v.array(vMigrationStatus),
-  handler: async (ctx, { specs, reset }) => {
+  handler: async (ctx, { specs, reset, ...options }) => {
     if (specs.length === 0) throw new Error("migrations start: `specs` is empty; pass at least one migration.");
     const names = new Set<string>();
     for (const spec of specs) {
@@ -32,7 +41,8 @@ export const start = mutation({
         if (m) await resetCounts(ctx, m);
       }
     }
-    await startSeries(ctx, specs);
+    if (options.batchSize !== undefined) validateBatchSize(options.batchSize, specs[0].name);
+    await startSeries(ctx, specs, options);
     return await statuses(ctx, specs.map((s) => s.name));
   },
 });

@@ -46,6 +46,8 @@ export const migrations = defineTable({
   generation: v.number(),
   /** The scheduled driver step of the current generation, for the watchdog. */
   driverId: v.optional(v.id("_scheduled_functions")),
+  /** Started with `oneBatchOnly`: the next committed batch pauses the migration. */
+  pauseAfterBatch: v.optional(v.boolean()),
   /** Migrations to start, in order, when this one is done (runSerially / next). */
   next: v.array(vMigrationSpec),
   /** For a pending migration: the one it is queued behind. */
