@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { MutationCtx } from "../convex/_generated/server";
 import { Migrations } from "convex-jobs";
-import { components } from "../convex/_generated/api";
+import { makeFunctionReference } from "convex/server";
+import { components, internal } from "../convex/_generated/api";
 import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { migrations } from "../convex/migrations";
 import type { DryRunReport } from "convex-jobs";
@@ -176,5 +177,41 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
     await expect(run(t, { fn: CREDITS, dryRun: true, reset: true })).rejects.toThrow(/`dryRun` writes nothing/);
     await run(t, { fn: CREDITS });
     await expect(run(t, { fn: CREDITS, cursor: null })).rejects.toThrow(/is running; pause or cancel it before starting it from a `cursor`/);
+  });
+
+  test("runner([list]) runs a fixed series in order; runner(fn) one migration", async () => {
+    const t = setup({ modules: { "../convex/runnerTest.ts": async () => ({ runEmails: migrations.runner(EMAILS) }) } });
+    await seed(t, 600, { migratedEvery: 2 });
+    const runAll = (args: { fn?: string; dryRun?: boolean; next?: string[] } = {}) => t.mutation(internal.migrations.runAll, args);
+
+    await t.run((ctx) => migrations.runOne(ctx, ROLE));
+    await finish(t);
+    // A dry run of a series tries its first migration that is not done.
+    expect(await runAll({ dryRun: true })).toMatchObject({ name: CREDITS, documents: 500, changed: 500 });
+
+    const started = (await runAll()) as Status[];
+    expect(started.map((s) => [s.name, s.state])).toEqual([
+      [ROLE, "done"],
+      [CREDITS, "running"],
+    ]);
+    await finish(t);
+    expect((await status(t, [ROLE, CREDITS])).map((s) => s.state)).toEqual(["done", "done"]);
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 600 });
+    // Done: running the series again is a no-op.
+    await runAll();
+    await finish(t);
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 600 });
+    await expect(runAll({ dryRun: true })).rejects.toThrow(/every migration of this series is done/);
+    await expect(runAll({ fn: EMAILS })).rejects.toThrow(/this runner runs "migrations:setDefaultRole", "migrations:grantWelcomeCredits"; call it without `fn`/);
+
+    // A runner for one migration.
+    await t.mutation(makeFunctionReference<"mutation">("runnerTest:runEmails"), {});
+    await finish(t);
+    expect(await one(t, EMAILS)).toMatchObject({ state: "done", processed: 600 });
+
+    expect(() => migrations.runner([])).toThrow(/the list is empty/);
+    expect(() => migrations.runner(["setDefaultRole"])).toThrow(/use "file:export"/);
+    expect(() => migrations.runner([ROLE, internal.migrations.setDefaultRole])).toThrow(/"migrations:setDefaultRole" is listed twice/);
+    expect(() => migrations.runner([{ fn: ROLE } as never])).toThrow(/is not a migration/);
   });
 });

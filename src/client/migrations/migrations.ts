@@ -24,7 +24,7 @@ import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler, type Description } from "./batch.js";
 import { nameOf, refOf, type MigrationName } from "./names.js";
 import { checkBatchSize, checkRunOptions, isStatusQuery, statusArgs, type MigrationRunOptions, type StatusQuery } from "./options.js";
-import { runFromArgs, runnerArgs } from "./runner.js";
+import { fixedSeries, runFromArgs, runnerArgs } from "./runner.js";
 export type { MigrationName } from "./names.js";
 import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationsOptions } from "./types.js";
 
@@ -93,16 +93,24 @@ export class Migrations<DataModel extends GenericDataModel> {
   };
 
   /**
-   * An internal mutation to run migrations from the CLI. Export it (e.g. as `run`), then:
-   * `npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'`
-   * Args: `fn` (one) or `fns` (several, in order), optional `next`, `reset`, `dryRun`, and for the
-   * migration that starts now, `cursor`, `batchSize` and `oneBatchOnly` (see {@link MigrationRunOptions}).
+   * An internal mutation to run migrations from the CLI or the dashboard. Export it, then:
+   * ```ts
+   * export const run = migrations.runner();   // any migration:
+   * // npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
+   * export const runAll = migrations.runner([internal.migrations.a, internal.migrations.b]); // a fixed series:
+   * // npx convex run migrations:runAll
+   * ```
+   * Args: `fn` (one) or `fns` (several, in order) for a runner of any migration; `next`, `reset`,
+   * `dryRun`, and for the migration that starts now `cursor`, `batchSize` and `oneBatchOnly`
+   * (see {@link MigrationRunOptions}).
+   * @param fixed one migration, or a list run in order: the runner runs those (then `next`).
    */
-  runner() {
+  runner(fixed?: MigrationName | MigrationName[]) {
+    const series = fixedSeries(fixed);
     return this.mutationBuilder({
       args: runnerArgs,
       handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> =>
-        await runFromArgs(this, ctx as RunMutationCtx, args),
+        await runFromArgs(this, ctx as RunMutationCtx, args, series),
     });
   }
 

@@ -5,7 +5,7 @@
 import { v, type ObjectType } from "convex/values";
 import type { MigrationStatus } from "../../shared/migrations.js";
 import type { RunMutationCtx } from "../ctx.js";
-import type { MigrationName } from "./names.js";
+import { isFunctionReference, nameOf, type MigrationName } from "./names.js";
 import type { DryRunReport } from "./types.js";
 import type { MigrationRunOptions } from "./options.js";
 
@@ -32,27 +32,71 @@ export type RunnerArgs = ObjectType<typeof runnerArgs>;
 
 /** What the runner needs from a `Migrations` instance. */
 export interface Runnable {
+  status(ctx: RunMutationCtx, which: MigrationName[]): Promise<MigrationStatus[]>;
   runSerially(ctx: RunMutationCtx, fns: MigrationName[], options?: MigrationRunOptions): Promise<MigrationStatus[]>;
   dryRun(ctx: RunMutationCtx, fn: MigrationName, options?: { cursor?: string | null; batchSize?: number }): Promise<DryRunReport>;
 }
 
-/** Runs what the runner's arguments ask for. Returns the statuses, or the dry-run report. */
+/**
+ * Checks what `runner(...)` was given at import: nothing (a runner for any migration), one
+ * migration, or a list run in order. Returns the fixed list, if any.
+ */
+export function fixedSeries(fixed: MigrationName | MigrationName[] | undefined): MigrationName[] | undefined {
+  if (fixed === undefined) return undefined;
+  const list = Array.isArray(fixed) ? fixed : [fixed];
+  if (list.length === 0) {
+    throw new Error("migrations.runner: the list is empty; pass migrations to run in order, e.g. [internal.migrations.a, internal.migrations.b], or nothing for a runner that takes `fn`.");
+  }
+  const names = new Set<string>();
+  for (const fn of list) {
+    if (typeof fn !== "string" && !isFunctionReference(fn)) {
+      throw new Error(`migrations.runner: ${String(fn)} is not a migration; pass references like internal.migrations.setDefaultRole or "file:export" names.`);
+    }
+    const name = nameOf(fn);
+    if (names.has(name)) throw new Error(`migrations.runner: "${name}" is listed twice; list each migration once.`);
+    names.add(name);
+  }
+  return list;
+}
+
+/**
+ * Runs what the runner's arguments ask for: the runner's fixed series (then `next`), or `fn`,
+ * `fns` and `next`. Returns the statuses, or the dry-run report.
+ */
 export async function runFromArgs(
   migrations: Runnable,
   ctx: RunMutationCtx,
   args: RunnerArgs,
+  fixed?: MigrationName[],
 ): Promise<MigrationStatus[] | DryRunReport> {
   const { fn, fns: list, next, dryRun, ...options } = args;
-  const fns = [...(fn ? [fn] : []), ...(list ?? []), ...(next ?? [])];
+  if (fixed && (fn !== undefined || list !== undefined)) {
+    throw new Error(
+      `migrations runner: this runner runs ${fixed.map((f) => `"${nameOf(f)}"`).join(", ")}; call it without \`fn\`/\`fns\` (add more with \`next\`), or export a runner() for any migration.`,
+    );
+  }
+  const fns: MigrationName[] = [...(fixed ?? []), ...(fn ? [fn] : []), ...(list ?? []), ...(next ?? [])];
   if (fns.length === 0) {
     throw new Error(`migrations runner: pass \`fn\` (e.g. {"fn":"migrations:setDefaultRole"}) or \`fns\` (a list, run in order).`);
   }
   if (dryRun) {
-    if (fns.length > 1) throw new Error("migrations runner: `dryRun` takes a single `fn`.");
     if (options.reset || options.oneBatchOnly) {
       throw new Error("migrations runner: `dryRun` writes nothing; drop `reset` and `oneBatchOnly` (a dry run starts from `cursor`, or the saved cursor).");
     }
-    return await migrations.dryRun(ctx, fns[0], { cursor: options.cursor, batchSize: options.batchSize });
+    return await migrations.dryRun(ctx, await dryRunTarget(migrations, ctx, fns, fixed !== undefined), {
+      cursor: options.cursor,
+      batchSize: options.batchSize,
+    });
   }
   return await migrations.runSerially(ctx, fns, options);
+}
+
+/** A dry run tries `fn`; for a fixed series, the first migration in it that is not done. */
+async function dryRunTarget(migrations: Runnable, ctx: RunMutationCtx, fns: MigrationName[], series: boolean): Promise<MigrationName> {
+  if (fns.length === 1) return fns[0];
+  if (!series) throw new Error("migrations runner: `dryRun` takes a single `fn`.");
+  const done = new Set((await migrations.status(ctx, fns)).filter((s) => s.state === "done").map((s) => s.name));
+  const target = fns.find((f) => !done.has(nameOf(f)));
+  if (target === undefined) throw new Error("migrations runner: every migration of this series is done; pass `reset` to run them again.");
+  return target;
 }
