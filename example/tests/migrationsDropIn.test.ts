@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { MutationCtx } from "../convex/_generated/server";
 import { Migrations } from "convex-jobs";
-import { makeFunctionReference } from "convex/server";
+import { makeFunctionReference, type FunctionArgs } from "convex/server";
 import { components, internal } from "../convex/_generated/api";
 import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { migrations } from "../convex/migrations";
@@ -213,5 +213,37 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
     expect(() => migrations.runner(["setDefaultRole"])).toThrow(/use "file:export"/);
     expect(() => migrations.runner([ROLE, internal.migrations.setDefaultRole])).toThrow(/"migrations:setDefaultRole" is listed twice/);
     expect(() => migrations.runner([{ fn: ROLE } as never])).toThrow(/is not a migration/);
+  });
+
+  test("a migration called directly starts itself (npx convex run migrations:setDefaultRole)", async () => {
+    const t = setup({ transactionLimits: true });
+    await seed(t, 1000, { migratedEvery: 2 });
+    const setDefaultRole = (args: FunctionArgs<typeof internal.migrations.setDefaultRole> = {}) =>
+      t.mutation(internal.migrations.setDefaultRole, args);
+
+    // A dry run: one batch, rolled back.
+    expect(await setDefaultRole({ dryRun: true })).toMatchObject({ name: ROLE, documents: 100, changed: 50 });
+    expect(await status(t, [ROLE])).toEqual([]);
+
+    // `{}` starts it, with `next` queued behind it.
+    expect(await setDefaultRole({ next: [CREDITS] })).toMatchObject({ name: ROLE, state: "running", next: [CREDITS] });
+    expect(await setDefaultRole()).toMatchObject({ name: ROLE, state: "running" }); // no second copy
+    await finish(t);
+    expect((await status(t, [ROLE, CREDITS])).map((s) => [s.state, s.processed])).toEqual([
+      ["done", 1000],
+      ["done", 1000],
+    ]);
+    expect((await users(t)).every((u) => u.role !== undefined && u.credits === 100)).toBe(true);
+
+    // Done: a no-op; `reset` with `oneBatchOnly` runs one batch from the beginning, then pauses.
+    expect(await setDefaultRole()).toMatchObject({ state: "done", batches: 10 });
+    await setDefaultRole({ reset: true, oneBatchOnly: true, batchSize: 300 });
+    await finish(t);
+    expect(await one(t, ROLE)).toMatchObject({ state: "paused", processed: 300, batches: 1 });
+
+    await expect(setDefaultRole({ fn: CREDITS })).rejects.toThrow(
+      /This is the migration "migrations:setDefaultRole": `fn` must be its own name or left out, got "migrations:grantWelcomeCredits"/,
+    );
+    expect(await setDefaultRole({ fn: ROLE })).toMatchObject({ name: ROLE });
   });
 });

@@ -7,6 +7,7 @@ import {
   createFunctionHandle,
   internalMutationGeneric,
   type GenericDataModel,
+  type GenericMutationCtx,
   type MutationBuilder,
   type RegisteredMutation,
 } from "convex/server";
@@ -24,9 +25,9 @@ import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler, type Description } from "./batch.js";
 import { nameOf, refOf, type MigrationName } from "./names.js";
 import { checkBatchSize, checkRunOptions, isStatusQuery, statusArgs, type MigrationRunOptions, type StatusQuery } from "./options.js";
-import { fixedSeries, runFromArgs, runnerArgs } from "./runner.js";
+import { directCallArgs, fixedSeries, runFromArgs, runnerArgs, startFromDirectCall } from "./runner.js";
 export type { MigrationName } from "./names.js";
-import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationsOptions } from "./types.js";
+import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationArgs, MigrationsOptions } from "./types.js";
 
 const DEFAULT_DRY_RUN_SAMPLES = 10;
 
@@ -68,7 +69,7 @@ export class Migrations<DataModel extends GenericDataModel> {
    * Defines a migration. Export the result from a file in `convex/`: it is the internal
    * mutation that runs one batch. Bound, so `const migration = migrations.define` works too.
    */
-  define = (def: AnyMigrationDefinition<DataModel>): RegisteredMutation<"internal", BatchArgs, Promise<unknown>> => {
+  define = (def: AnyMigrationDefinition<DataModel>): RegisteredMutation<"internal", MigrationArgs, Promise<unknown>> => {
     if (typeof def?.table !== "string" || def.table.length === 0) {
       throw new Error('migrations.define: `table` must be the name of one of your tables, e.g. "users".');
     }
@@ -89,7 +90,16 @@ export class Migrations<DataModel extends GenericDataModel> {
       resolvedRetry: def.retry ? normalizeRetryPolicy({ ...this.retry, ...def.retry }, `${where}: \`retry\``) : this.retry,
       dryRunSamples: this.dryRunSamples,
     };
-    return this.mutationBuilder({ args: batchArgs, handler: batchHandler(this.component, resolved) as any }) as any;
+    const batch = batchHandler(this.component, resolved);
+    return this.mutationBuilder({
+      args: { ...batchArgs, ...directCallArgs },
+      // The component and the client always pass `describe`, `name` or `generation`; a call
+      // with none of them comes from a user (the CLI, the dashboard, a test): it starts the migration.
+      handler: (async (ctx: GenericMutationCtx<DataModel>, args: MigrationArgs) =>
+        args.describe || args.name !== undefined || args.generation !== undefined
+          ? await batch(ctx, args)
+          : await startFromDirectCall(this, ctx as unknown as RunMutationCtx, args)) as any,
+    }) as any;
   };
 
   /**

@@ -3,7 +3,7 @@
  * dashboard. Its arguments are the official @convex-dev/migrations runner's, plus `fns`.
  */
 import { v, type ObjectType } from "convex/values";
-import type { MigrationStatus } from "../../shared/migrations.js";
+import { normalizeFunctionName, type MigrationStatus } from "../../shared/migrations.js";
 import type { RunMutationCtx } from "../ctx.js";
 import { isFunctionReference, nameOf, type MigrationName } from "./names.js";
 import type { DryRunReport } from "./types.js";
@@ -99,4 +99,38 @@ async function dryRunTarget(migrations: Runnable, ctx: RunMutationCtx, fns: Migr
   const target = fns.find((f) => !done.has(nameOf(f)));
   if (target === undefined) throw new Error("migrations runner: every migration of this series is done; pass `reset` to run them again.");
   return target;
+}
+
+/**
+ * Arguments of a migration called directly (`npx convex run migrations:setDefaultRole '{...}'`),
+ * beyond the batch's own `cursor`, `batchSize` and `dryRun`: the official package's.
+ */
+export const directCallArgs = {
+  fn: runnerArgs.fn,
+  next: runnerArgs.next,
+  reset: runnerArgs.reset,
+  oneBatchOnly: runnerArgs.oneBatchOnly,
+};
+
+/**
+ * A migration called directly starts itself, as the runner would with `fn` set to its own name.
+ * Its name comes from `ctx.meta` (Convex 1.36+), or from `fn` if the runtime cannot tell.
+ * Returns its status (or the dry-run report).
+ */
+export async function startFromDirectCall(
+  migrations: Runnable,
+  ctx: RunMutationCtx & { meta?: { getFunctionMetadata?: () => Promise<{ name: string }> } },
+  args: Omit<RunnerArgs, "fns">,
+): Promise<MigrationStatus | DryRunReport> {
+  const own = ctx.meta?.getFunctionMetadata ? normalizeFunctionName((await ctx.meta.getFunctionMetadata()).name) : undefined;
+  if (own === undefined && args.fn === undefined) {
+    throw new Error(
+      'This Convex runtime does not tell a function its name: pass it, e.g. {"fn":"migrations:setDefaultRole"}, or use the runner (migrations:run).',
+    );
+  }
+  if (own !== undefined && args.fn !== undefined && nameOf(args.fn) !== own) {
+    throw new Error(`This is the migration "${own}": \`fn\` must be its own name or left out, got "${args.fn}". To run another one, call it, or the runner.`);
+  }
+  const result = await runFromArgs(migrations, ctx, { ...args, fn: own ?? args.fn });
+  return Array.isArray(result) ? result[0] : result;
 }

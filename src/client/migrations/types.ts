@@ -115,3 +115,16 @@ export type BatchArgs = {
   cursor?: string | null;
   batchSize?: number;
 };
+
+/**
+ * What a migration made by `define` accepts. Called directly (the CLI, the dashboard, a test),
+ * it starts itself: `{}` to run, plus the runner's `next`, `reset`, `dryRun`, `cursor`,
+ * `batchSize`, `oneBatchOnly` (and `fn`, its own name, if the runtime cannot tell it).
+ * The other fields are the component's, for running one batch.
+ */
+export type MigrationArgs = BatchArgs & {
+  fn?: string;
+  next?: string[];
+  reset?: boolean;
+  oneBatchOnly?: boolean;
+};
