@@ -4,8 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { MutationCtx } from "../convex/_generated/server";
-import { Migrations } from "convex-jobs";
-import { makeFunctionReference, type FunctionArgs } from "convex/server";
+import { Migrations, runToCompletion } from "convex-jobs";
+import { v } from "convex/values";
+import { internalActionGeneric, makeFunctionReference, type FunctionArgs } from "convex/server";
 import { components, internal } from "../convex/_generated/api";
 import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { migrations } from "../convex/migrations";
@@ -245,5 +246,62 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
       /This is the migration "migrations:setDefaultRole": `fn` must be its own name or left out, got "migrations:grantWelcomeCredits"/,
     );
     expect(await setDefaultRole({ fn: ROLE })).toMatchObject({ name: ROLE });
+  });
+
+  test("runToCompletion in a test: the official form, inside t.run; nothing left scheduled", async () => {
+    const t = setup();
+    await seed(t, 250, { migratedEvery: 5 });
+    const done = await t.run(async (ctx) => {
+      const status = await runToCompletion(ctx, components.jobs, internal.migrations.setDefaultRole);
+      // Migrated by the time it returns, in this same function.
+      expect((await ctx.db.query("users").collect()).every((u) => u.role !== undefined)).toBe(true);
+      return status;
+    });
+    expect(done).toMatchObject({ name: ROLE, state: "done", processed: 250, batches: 3, progress: 1 });
+    expect(await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect())).toEqual([]);
+    // Done: a no-op; `reset` runs it again.
+    expect(await t.run((ctx) => migrations.runToCompletion(ctx, ROLE))).toMatchObject({ state: "done", batches: 3 });
+    expect(await t.run((ctx) => migrations.runToCompletion(ctx, ROLE, { reset: true, batchSize: 50 }))).toMatchObject({
+      state: "done",
+      batches: 5,
+      batchSize: 50,
+    });
+    await expect(t.run((ctx) => migrations.runToCompletion(ctx, ROLE, { batchSize: 0 }))).rejects.toThrow(/`batchSize` must be an integer/);
+  });
+
+  test("runToCompletion from an action: batches of big documents are split under the limits; a failure throws naming the document", async () => {
+    const module = {
+      complete: internalActionGeneric({
+        args: { fn: v.string() },
+        handler: async (ctx, { fn }) => await migrations.runToCompletion(ctx, fn),
+      }),
+    };
+    const t = setup({ transactionLimits: true, modules: { "../convex/inlineTest.ts": async () => module } });
+    const complete = (fn: string) => t.action(makeFunctionReference<"action">("inlineTest:complete"), { fn });
+    await seed(t, 600, { bioChars: 50_000, chunk: 200 }); // 500 of these exceed the read limit
+    const done = await complete(CREDITS);
+    expect(done).toMatchObject({ state: "done", processed: 600 });
+    expect(done.splits).toBeGreaterThanOrEqual(1);
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 600 });
+
+    const broken = (await users(t))[321];
+    await t.run((ctx) => ctx.db.patch(broken._id, { email: "" }));
+    await expect(complete(CREDITS + "Again")).rejects.toThrow(/could not call/);
+    await t.run((ctx) => migrations.runOne(ctx, CREDITS, { reset: true, oneBatchOnly: true, batchSize: 100 }));
+    await finish(t);
+    await expect(complete(CREDITS)).rejects.toThrow(new RegExp(`migration "${CREDITS}" failed \\(document ${broken._id}\\): .*user "${broken.name}" has no email`));
+    expect(await one(t, CREDITS)).toMatchObject({ state: "failed", lastError: { kind: "migrateOne", docId: broken._id } });
+  });
+
+  test("runToCompletion takes over a migration the scheduler is running; every document is still migrated once", async () => {
+    const t = setup({ transactionLimits: true });
+    await seed(t, 2000);
+    await run(t, { fn: CREDITS });
+    await steps(t, 1);
+    const done = await t.run((ctx) => migrations.runToCompletion(ctx, CREDITS));
+    expect(done).toMatchObject({ state: "done", processed: 2000, batches: 4 });
+    await finish(t); // the scheduled step left over is stale: it rolls back
+    expect(creditsHistogram(await users(t))).toEqual({ "100": 2000 });
+    expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 2000, batches: 4 });
   });
 });

@@ -25,6 +25,7 @@ import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler, type Description } from "./batch.js";
 import { nameOf, refOf, type MigrationName } from "./names.js";
 import { checkBatchSize, checkRunOptions, isStatusQuery, statusArgs, type MigrationRunOptions, type StatusQuery } from "./options.js";
+import { runInline, type RunToCompletionOptions } from "./inline.js";
 import { directCallArgs, fixedSeries, runFromArgs, runnerArgs, startFromDirectCall } from "./runner.js";
 export type { MigrationName } from "./names.js";
 import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationArgs, MigrationsOptions } from "./types.js";
@@ -182,6 +183,18 @@ export class Migrations<DataModel extends GenericDataModel> {
   }
 
   /**
+   * Runs a migration to the end from here, batch after batch, and returns its final status:
+   * from an action (each batch its own transaction) or a test (`t.run`, `t.action`). No-op if
+   * done (unless `reset` or `cursor`); a running one is taken over. A failed batch fails the
+   * migration and throws, naming the document (a transaction-limit failure is split and
+   * retried at once). If the caller dies, the migration stays running until started again.
+   */
+  async runToCompletion(ctx: RunMutationCtx, fn: MigrationName, options: RunToCompletionOptions = {}): Promise<MigrationStatus> {
+    const { reset, cursor, batchSize } = checkRunOptions(options, "migrations.runToCompletion");
+    return await runInline(ctx, this.component, fn, await this.spec(ctx, fn), { reset, cursor, batchSize });
+  }
+
+  /**
    * Statuses of many migrations at once: `status(ctx)` (the 100 most recent), `status(ctx, [fnA, fnB])`,
    * `status(ctx, { limit: 10 })` (the 10 most recent) or `status(ctx, { migrations: [...], limit })`.
    */
@@ -261,4 +274,20 @@ export function makeMigration<DataModel extends GenericDataModel>(
   options?: MigrationsOptions<DataModel>,
 ): Migrations<DataModel>["define"] {
   return new Migrations<DataModel>(component, options).define;
+}
+
+/**
+ * The official package's free function: runs `fn` to completion from an action or a test.
+ * ```ts
+ * await runToCompletion(ctx, components.jobs, internal.migrations.setDefaultRole);
+ * ```
+ * Same as `new Migrations(component).runToCompletion(ctx, fn, options)`.
+ */
+export async function runToCompletion(
+  ctx: RunMutationCtx,
+  component: ComponentApi,
+  fn: MigrationName,
+  options?: RunToCompletionOptions,
+): Promise<MigrationStatus> {
+  return await new Migrations<GenericDataModel>(component).runToCompletion(ctx, fn, options);
 }

@@ -50,7 +50,7 @@ export const commit = mutation({
       lastError: undefined,
     };
     if (args.isDone) {
-      await ctx.db.patch(m._id, { ...patch, state: "done", endedAt: Date.now(), next: [], pauseAfterBatch: undefined });
+      await ctx.db.patch(m._id, { ...patch, state: "done", endedAt: Date.now(), next: [], pauseAfterBatch: undefined, inline: undefined });
       await startSeries(ctx, m.next);
       return null;
     }
@@ -60,7 +60,8 @@ export const commit = mutation({
       return null;
     }
     await ctx.db.patch(m._id, patch);
-    await scheduleStep(ctx, { ...m, ...patch }, 0);
+    // An inline run's caller runs the next batch itself.
+    if (!m.inline) await scheduleStep(ctx, { ...m, ...patch }, 0);
     return null;
   },
 });

@@ -108,13 +108,13 @@ async function steerRunning(ctx: MutationCtx, m: Migration, options: RunOptions)
 }
 
 /** Makes `spec` running from its saved cursor (a fresh one starts at the beginning). */
-async function launch(
+export async function launch(
   ctx: MutationCtx,
   spec: MigrationSpec,
   existing: Migration | null,
   rest: MigrationSpec[],
-  options: RunOptions,
-): Promise<void> {
+  options: RunOptions & { inline?: boolean },
+): Promise<Migration> {
   const now = Date.now();
   const batchSize = options.batchSize ?? spec.batchSize;
   const config = {
@@ -124,6 +124,8 @@ async function launch(
     retry: spec.retry,
     total: spec.total ?? existing?.total,
     pauseAfterBatch: options.oneBatchOnly ? true : undefined,
+    // Driven by a caller (runToCompletion) instead of scheduled steps.
+    inline: options.inline ? true : undefined,
   };
   let m: Migration;
   if (!existing) {
@@ -161,12 +163,14 @@ async function launch(
     await ctx.db.patch(existing._id, patch);
     m = { ...existing, ...patch };
   }
+  await markPending(ctx, rest, spec.name);
+  if (options.inline) return m;
   await scheduleStep(ctx, m, 0);
   await ctx.scheduler.runAfter(WATCHDOG_MS, internal.migrations.driver.watchdog, {
     name: m.name,
     generation: m.generation,
   });
-  await markPending(ctx, rest, spec.name);
+  return m;
 }
 
 /** A running migration picks up successors (runSerially called while it was already running). */
@@ -219,14 +223,36 @@ export async function ensureDriver(ctx: MutationCtx, m: Migration): Promise<bool
   const step = m.driverId ? await ctx.db.system.get(m.driverId) : null;
   const kind = step?.state.kind;
   if (kind === "pending" || kind === "inProgress") return false;
-  const revived = { ...m, generation: m.generation + 1 };
-  await ctx.db.patch(m._id, { generation: revived.generation });
+  // A migration run inline (runToCompletion) has no step: starting it another way takes it over.
+  const revived = { ...m, generation: m.generation + 1, inline: undefined };
+  await ctx.db.patch(m._id, { generation: revived.generation, inline: undefined });
   await scheduleStep(ctx, revived, 0);
   await ctx.scheduler.runAfter(WATCHDOG_MS, internal.migrations.driver.watchdog, {
     name: m.name,
     generation: revived.generation,
   });
   return true;
+}
+
+/**
+ * A batch of `batchSize` hit a transaction limit: the patch that halves the next batch (not
+ * below a size that just committed: we were probing above it), or null if it was one document.
+ */
+export function splitPatch(m: Migration, batchSize: number, error: MigrationError) {
+  if (batchSize <= 1) return null;
+  const good = m.lastGoodSize !== undefined && m.lastGoodSize < batchSize ? m.lastGoodSize : 0;
+  return {
+    currentBatchSize: Math.max(1, Math.floor(batchSize / 2), good),
+    sizeCeiling: batchSize,
+    batchesSinceSplit: 0,
+    splits: m.splits + 1,
+    lastError: error,
+  };
+}
+
+/** A single document's migration exceeded a limit: splitting cannot help. */
+export function limitOfOne(error: MigrationError): MigrationError {
+  return { ...error, message: `${error.message} (a single document's migration exceeds a Convex transaction limit)` };
 }
 
 /** Ends a migration as failed; queued successors stay pending behind it (resume continues). */

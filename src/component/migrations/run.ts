@@ -48,7 +48,7 @@ export const start = mutation({
 });
 
 /** Forgets progress so the next run starts at the beginning; stops any running copy. */
-async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void> {
+export async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void> {
   await ctx.db.patch(m._id, {
     state: "pending",
     ...freshProgress(m.batchSize),

@@ -46,6 +46,8 @@ export const migrations = defineTable({
   generation: v.number(),
   /** The scheduled driver step of the current generation, for the watchdog. */
   driverId: v.optional(v.id("_scheduled_functions")),
+  /** Driven by a caller (runToCompletion) batch by batch, not by scheduled driver steps. */
+  inline: v.optional(v.boolean()),
   /** Started with `oneBatchOnly`: the next committed batch pauses the migration. */
   pauseAfterBatch: v.optional(v.boolean()),
   /** Migrations to start, in order, when this one is done (runSerially / next). */
