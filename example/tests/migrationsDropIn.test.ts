@@ -10,6 +10,7 @@ import { internalActionGeneric, makeFunctionReference, type FunctionArgs } from 
 import { components, internal } from "../convex/_generated/api";
 import type { DataModel, Doc } from "../convex/_generated/dataModel";
 import { migrations } from "../convex/migrations";
+import schema from "../convex/schema";
 import type { DryRunReport } from "convex-jobs";
 import { CREDITS, EMAILS, ROLE, creditsHistogram, finish, one, run, seed, status, steps, users, type Status } from "./migrationHelpers";
 import { setup } from "./setup";
@@ -303,5 +304,20 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
     await finish(t); // the scheduled step left over is stale: it rolls back
     expect(creditsHistogram(await users(t))).toEqual({ "100": 2000 });
     expect(await one(t, CREDITS)).toMatchObject({ state: "done", processed: 2000, batches: 4 });
+  });
+
+  test("new Migrations(component, { schema }) types migrations from the schema, as the official package does", async () => {
+    const m = new Migrations(components.jobs, { schema });
+    // @ts-expect-error "memer" is not a role
+    m.define({ table: "users", migrateOne: () => ({ role: "memer" }) });
+    // @ts-expect-error no such table
+    expect(() => m.define({ table: "", migrateOne: () => {} })).toThrow(/`table` must be the name of one of your tables/);
+    const module = {
+      shout: m.define({ table: "users", migrateOne: (_ctx, user) => ({ name: user.name.toUpperCase() }) }),
+    };
+    const t = setup({ modules: { "../convex/schemaTest.ts": async () => module } });
+    await seed(t, 120);
+    expect(await t.run((ctx) => m.runToCompletion(ctx, "schemaTest:shout"))).toMatchObject({ state: "done", processed: 120 });
+    expect((await users(t)).every((u) => u.name === u.name.toUpperCase())).toBe(true);
   });
 });

@@ -6,7 +6,9 @@
 import {
   createFunctionHandle,
   internalMutationGeneric,
+  type DataModelFromSchemaDefinition,
   type GenericDataModel,
+  type SchemaDefinition,
   type GenericMutationCtx,
   type MutationBuilder,
   type RegisteredMutation,
@@ -34,7 +36,7 @@ const DEFAULT_DRY_RUN_SAMPLES = 10;
 
 /**
  * ```ts
- * export const migrations = new Migrations<DataModel>(components.jobs);
+ * export const migrations = new Migrations<DataModel>(components.jobs); // or (components.jobs, { schema })
  * export const setDefaultRole = migrations.define({
  *   table: "users",
  *   migrateOne: async (ctx, user) => { if (user.role === undefined) return { role: "member" }; },
@@ -42,7 +44,12 @@ const DEFAULT_DRY_RUN_SAMPLES = 10;
  * export const run = migrations.runner(); // npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
  * ```
  */
-export class Migrations<DataModel extends GenericDataModel> {
+export class Migrations<
+  DM extends GenericDataModel,
+  Schema extends SchemaDefinition<any, boolean> | void = void,
+  // With `{ schema }` (the official package's form) the data model comes from the schema.
+  DataModel extends GenericDataModel = Schema extends SchemaDefinition<any, boolean> ? DataModelFromSchemaDefinition<Schema> : DM,
+> {
   private readonly mutationBuilder: MutationBuilder<DataModel, "internal">;
   private readonly defaultBatchSize: number;
   private readonly retry: Required<RetryPolicy>;
@@ -54,7 +61,13 @@ export class Migrations<DataModel extends GenericDataModel> {
    */
   constructor(
     public readonly component: ComponentApi,
-    options: MigrationsOptions<DataModel> = {},
+    options: MigrationsOptions<DataModel> & {
+      /**
+       * Your schema (`import schema from "./schema"`), as the official package takes it: only
+       * gives the migrations their types, like `new Migrations<DataModel>(...)` does.
+       */
+      schema?: Schema;
+    } = {},
   ) {
     this.mutationBuilder = options.internalMutation ?? (internalMutationGeneric as MutationBuilder<DataModel, "internal">);
     this.defaultBatchSize = checkBatchSize(options.defaultBatchSize ?? DEFAULT_BATCH_SIZE, "new Migrations: `defaultBatchSize`");
