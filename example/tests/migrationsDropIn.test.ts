@@ -320,4 +320,26 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
     expect(await t.run((ctx) => m.runToCompletion(ctx, "schemaTest:shout"))).toMatchObject({ state: "done", processed: 120 });
     expect((await users(t)).every((u) => u.name === u.name.toUpperCase())).toBe(true);
   });
+
+  test("migrationsLocationPrefix: names without their file, in methods, the runner and next", async () => {
+    const m = new Migrations<DataModel>(components.jobs, { migrationsLocationPrefix: "migrations:" });
+    const t = setup({ modules: { "../convex/prefixTest.ts": async () => ({ run: m.runner() }) } });
+    await seed(t, 300, { badEvery: 50 });
+    await t.run((ctx) => m.runOne(ctx, "setDefaultRole", { next: ["grantWelcomeCredits"] }));
+    await finish(t);
+    const statuses = await t.run((ctx) => m.getStatus(ctx, { migrations: ["setDefaultRole", "grantWelcomeCredits"] }));
+    expect(statuses.map((s) => [s.name, s.state])).toEqual([
+      [ROLE, "done"],
+      [CREDITS, "done"],
+    ]);
+    expect(await t.run((ctx) => m.cancel(ctx, "setDefaultRole"))).toMatchObject({ name: ROLE, state: "done" });
+    await t.mutation(makeFunctionReference<"mutation">("prefixTest:run"), { fn: "normalizeEmails" });
+    await finish(t);
+    expect(await t.run((ctx) => m.getStatus(ctx, "normalizeEmails"))).toMatchObject({ name: EMAILS, state: "done", skipped: 6 });
+    // Full names still work; a prefix must end with ":".
+    expect(await t.run((ctx) => m.getStatus(ctx, EMAILS))).toMatchObject({ name: EMAILS });
+    expect(() => new Migrations<DataModel>(components.jobs, { migrationsLocationPrefix: "migrations" })).toThrow(
+      /`migrationsLocationPrefix` must be a "file:" prefix/,
+    );
+  });
 });

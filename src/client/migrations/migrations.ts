@@ -54,6 +54,7 @@ export class Migrations<
   private readonly defaultBatchSize: number;
   private readonly retry: Required<RetryPolicy>;
   private readonly dryRunSamples: number;
+  private readonly prefix: string;
 
   /**
    * @param component `components.jobs` (or the name you mounted the component under)
@@ -77,7 +78,24 @@ export class Migrations<
       throw new Error(`new Migrations: \`dryRunSamples\` must be an integer >= 0, got ${samples}.`);
     }
     this.dryRunSamples = samples;
+    const prefix = options.migrationsLocationPrefix ?? "";
+    if (typeof prefix !== "string" || (prefix !== "" && !prefix.endsWith(":"))) {
+      throw new Error(`new Migrations: \`migrationsLocationPrefix\` must be a "file:" prefix such as "migrations:" or "dir/file:", got ${String(prefix)}.`);
+    }
+    this.prefix = prefix;
   }
+
+  /** A name without "file:" gets `migrationsLocationPrefix` ("foo" -> "migrations:foo"). */
+  private full = <F extends MigrationName | undefined>(fn: F): F =>
+    (typeof fn === "string" && this.prefix !== "" && !fn.includes(":") ? this.prefix + fn : fn) as F;
+
+  /** The runner's (or a direct call's) names, with the prefix applied. */
+  private fullArgs = <A extends { fn?: string; fns?: string[]; next?: string[] }>(args: A): A => ({
+    ...args,
+    ...(args.fn === undefined ? {} : { fn: this.full(args.fn) }),
+    ...(args.fns === undefined ? {} : { fns: args.fns.map(this.full) }),
+    ...(args.next === undefined ? {} : { next: args.next.map(this.full) }),
+  });
 
   /**
    * Defines a migration. Export the result from a file in `convex/`: it is the internal
@@ -112,7 +130,7 @@ export class Migrations<
       handler: (async (ctx: GenericMutationCtx<DataModel>, args: MigrationArgs) =>
         args.describe || args.name !== undefined || args.generation !== undefined
           ? await batch(ctx, args)
-          : await startFromDirectCall(this, ctx as unknown as RunMutationCtx, args)) as any,
+          : await startFromDirectCall(this, ctx as unknown as RunMutationCtx, this.fullArgs(args))) as any,
     }) as any;
   };
 
@@ -130,11 +148,11 @@ export class Migrations<
    * @param fixed one migration, or a list run in order: the runner runs those (then `next`).
    */
   runner(fixed?: MigrationName | MigrationName[]) {
-    const series = fixedSeries(fixed);
+    const series = fixedSeries(Array.isArray(fixed) ? fixed.map(this.full) : this.full(fixed));
     return this.mutationBuilder({
       args: runnerArgs,
       handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> =>
-        await runFromArgs(this, ctx as RunMutationCtx, args, series),
+        await runFromArgs(this, ctx as RunMutationCtx, this.fullArgs(args), series),
     });
   }
 
@@ -150,7 +168,7 @@ export class Migrations<
     options: MigrationRunOptions & { next?: MigrationName[] } = {},
   ): Promise<MigrationStatus> {
     const { next, ...run } = options;
-    const [status] = await this.runSerially(ctx, [fn, ...(next ?? [])], run);
+    const [status] = await this.runSerially(ctx, [fn, ...(next ?? [])].map(this.full), run);
     return status;
   }
 
@@ -166,7 +184,7 @@ export class Migrations<
     }
     const run = checkRunOptions(options, "migrations.runSerially");
     const specs: MigrationSpec[] = [];
-    for (const fn of fns) specs.push(await this.spec(ctx, fn));
+    for (const fn of fns) specs.push(await this.spec(ctx, this.full(fn)));
     return await ctx.runMutation(this.component.migrations.run.start, { specs, ...run });
   }
 
@@ -175,7 +193,8 @@ export class Migrations<
    * it back: reports how many documents would change, with before/after samples. Writes nothing.
    * Call it from a mutation or an action.
    */
-  async dryRun(ctx: RunMutationCtx, fn: MigrationName, options: { cursor?: string | null; batchSize?: number } = {}): Promise<DryRunReport> {
+  async dryRun(ctx: RunMutationCtx, given: MigrationName, options: { cursor?: string | null; batchSize?: number } = {}): Promise<DryRunReport> {
+    const fn = this.full(given);
     const name = nameOf(fn);
     const { cursor, batchSize } = checkRunOptions(options, "migrations.dryRun");
     const saved = cursor === undefined ? await this.getStatus(ctx, name) : null;
@@ -204,7 +223,7 @@ export class Migrations<
    */
   async runToCompletion(ctx: RunMutationCtx, fn: MigrationName, options: RunToCompletionOptions = {}): Promise<MigrationStatus> {
     const { reset, cursor, batchSize } = checkRunOptions(options, "migrations.runToCompletion");
-    return await runInline(ctx, this.component, fn, await this.spec(ctx, fn), { reset, cursor, batchSize });
+    return await runInline(ctx, this.component, this.full(fn), await this.spec(ctx, this.full(fn)), { reset, cursor, batchSize });
   }
 
   /**
@@ -212,7 +231,12 @@ export class Migrations<
    * `status(ctx, { limit: 10 })` (the 10 most recent) or `status(ctx, { migrations: [...], limit })`.
    */
   async status(ctx: RunQueryCtx, which?: MigrationName[] | StatusQuery): Promise<MigrationStatus[]> {
-    return await ctx.runQuery(this.component.migrations.status.list, statusArgs(which, "migrations.status"));
+    const named = Array.isArray(which)
+      ? which.map(this.full)
+      : isStatusQuery(which) && Array.isArray(which.migrations)
+        ? { ...which, migrations: which.migrations.map(this.full) }
+        : which;
+    return await ctx.runQuery(this.component.migrations.status.list, statusArgs(named, "migrations.status"));
   }
 
   /** One migration's status, or null if it never ran. */
@@ -221,12 +245,12 @@ export class Migrations<
   async getStatus(ctx: RunQueryCtx, query: StatusQuery): Promise<MigrationStatus[]>;
   async getStatus(ctx: RunQueryCtx, which: MigrationName | StatusQuery): Promise<MigrationStatus | null | MigrationStatus[]> {
     if (isStatusQuery(which)) return await this.status(ctx, which);
-    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(which) });
+    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(this.full(which)) });
   }
 
   /** Stops a migration (and its queued successors). Running it again continues from its cursor. */
   async cancel(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(fn) });
+    return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(this.full(fn)) });
   }
 
   /**
@@ -239,18 +263,18 @@ export class Migrations<
 
   /** Pauses a running migration; `resume` continues it from its cursor. */
   async pause(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(fn) });
+    return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(this.full(fn)) });
   }
 
   /** Continues a paused, failed or canceled migration from its cursor, as it was started. */
   async resume(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(fn) });
+    return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(this.full(fn)) });
   }
 
   /** Asks the batch mutation to describe itself, and makes the spec the component stores. */
   private async spec(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationSpec> {
-    const name = nameOf(fn);
-    const ref = refOf(fn);
+    const name = nameOf(this.full(fn));
+    const ref = refOf(this.full(fn));
     let description: Description | undefined;
     try {
       description = (await ctx.runMutation(ref as any, { describe: true })) as Description;

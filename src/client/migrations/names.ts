@@ -10,7 +10,7 @@ export type MigrationName = MigrationRef | string;
 export function nameOf(fn: MigrationName): string {
   if (typeof fn === "string") {
     if (!fn.includes(":")) {
-      throw new Error(`migrations: "${fn}" is not a function name; use "file:export", e.g. "migrations:setDefaultRole".`);
+      throw new Error(`migrations: "${fn}" is not a function name; use "file:export", e.g. "migrations:setDefaultRole" (or set migrationsLocationPrefix).`);
     }
     return normalizeFunctionName(fn);
   }

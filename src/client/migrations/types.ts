@@ -83,6 +83,12 @@ export interface MigrationsOptions<DataModel extends GenericDataModel> {
   defaultBatchSize?: number;
   /** Retry policy for failed batches when a migration does not say. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Lets you name migrations without their file, as the official package: with "migrations:",
+   * `{"fn":"setDefaultRole"}` means "migrations:setDefaultRole" (in the runner, `next`, and every
+   * method taking a name). Must end with ":". Default: none (names are "file:export").
+   */
+  migrationsLocationPrefix?: string;
   /** How many changed documents a dry run shows before/after. Default 10. */
   dryRunSamples?: number;
 }
