@@ -1,7 +1,8 @@
 /**
  * Batched migrations over the `users` table, as an app writes them.
  *
- *   npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
+ *   npx convex run migrations:setDefaultRole            (or migrations:run '{"fn":"migrations:setDefaultRole"}')
+ *   npx convex run migrations:runAll                    (the fixed series)
  *   npx convex run migrations:status --watch
  */
 import { v } from "convex/values";
