@@ -4,7 +4,8 @@
  * migrateOne returning something other than a patch fails at once, naming the document.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { internal } from "./app/_generated/api.js";
+import { components, internal } from "./app/_generated/api.js";
+import { Migrations } from "../src/client/index.js";
 import { migrations } from "./app/migrations.js";
 import { events, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
@@ -120,5 +121,22 @@ describe("migrateOne's return value", () => {
     await t.run((ctx) => migrations.runOne(ctx, internal.migrations.returnsNothing));
     await clock.drain();
     expect(await status(t, "migrations:returnsNothing")).toMatchObject({ state: "done", processed: 5 });
+  });
+});
+
+describe("instances", () => {
+  test("an instance that defines nothing runs another's migration; instances that disagree on its name are refused", async () => {
+    const t = setup();
+    await t.mutation(internal.migrations.seedItems, { count: 4 });
+    const runnerOnly = new Migrations(components.jobs);
+    await t.run((ctx) => runnerOnly.runOne(ctx, internal.migrations.tagItems));
+    await clock.drain();
+    expect(await status(t, "migrations:tagItems")).toMatchObject({ state: "done", processed: 4 });
+    // A second define claiming the same function under its full name: which one is meant is unclear.
+    new Migrations(components.jobs).define({ name: "migrations:tagItems", table: "items", migrateOne: () => ({ tag: "o" }) });
+    await expect(t.run((ctx) => runnerOnly.runOne(ctx, internal.migrations.tagItems, { reset: true }))).rejects.toThrow(
+      /other instances define "tagItems" and "migrations:tagItems", so it was not run/,
+    );
+    expect(await status(t, "migrations:tagItems")).toMatchObject({ state: "done", processed: 4 });
   });
 });

@@ -53,10 +53,6 @@ const everyRegistry = new Set<Registry>();
 export class Registry {
   private readonly entries = new Map<string, Registered>();
 
-  constructor() {
-    everyRegistry.add(this);
-  }
-
   /** Adds a definition; refuses a name already taken (two defines would answer to one name). */
   add(entry: Registered, where: string): void {
     const taken = [...this.entries.keys()].find(
@@ -66,6 +62,9 @@ export class Registry {
       throw new Error(`${where}: \`name\` "${entry.name}" is already used by another migration of this Migrations instance ("${taken}"); names must be unique.`);
     }
     this.entries.set(entry.name, entry);
+    // Only instances that define something are searched (and kept): a throwaway instance, as the
+    // free runToCompletion makes on every call, is not.
+    everyRegistry.add(this);
   }
 
   /** This instance's definition for function `fnName`, if any. */
