@@ -4,7 +4,8 @@
  * migrateOne returning something other than a patch fails at once, naming the document.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { internal } from "./app/_generated/api.js";
+import { components, internal } from "./app/_generated/api.js";
+import { Migrations } from "../src/client/index.js";
 import { migrations } from "./app/migrations.js";
 import { events, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
@@ -32,7 +33,7 @@ describe("identifying a migration runs no user code", () => {
     expect(await status(t, "migrations:tagItems")).toBeNull(); // the series was refused as a whole
   });
 
-  test("an unnamed define cannot be run; a name that is not the export fails loudly, writing nothing", async () => {
+  test("an unnamed define cannot be run by reference; a name that is not the export fails loudly, writing nothing", async () => {
     const t = setup();
     await t.mutation(internal.migrations.seedItems, { count: 3 });
     await expect(t.run((ctx) => migrations.runOne(ctx, internal.migrations.unnamed))).rejects.toThrow(/could not call "migrations:unnamed"/);
@@ -44,6 +45,25 @@ describe("identifying a migration runs no user code", () => {
     expect(s.state).toBe("failed");
     expect(s.lastError!.message).toMatch(/somethingElse/);
     expect((await t.run((ctx) => ctx.db.query("items").collect())).some((i) => i.tag !== undefined)).toBe(false);
+  });
+
+  test("called directly, an unnamed define starts itself; what it queues with `next` is still looked up", async () => {
+    const t = setup();
+    await t.mutation(internal.migrations.seedItems, { count: 3 });
+    // Its name comes from Convex (ctx.meta) while it runs: nothing else is called to learn it.
+    await expect(t.mutation(internal.migrations.unnamed, { next: ["migrations:plainMutation"] })).rejects.toThrow(
+      /could not call "migrations:plainMutation".*so it was not run/,
+    );
+    expect(await t.mutation(internal.migrations.unnamed, {})).toMatchObject({ name: "migrations:unnamed", state: "running" });
+    await clock.drain();
+    expect(await status(t, "migrations:unnamed")).toMatchObject({ state: "done", processed: 3 });
+    expect((await t.run((ctx) => ctx.db.query("items").collect())).every((i) => i.tag === "u")).toBe(true);
+    // A define whose `name` is not its export is refused when called directly too.
+    await expect(t.mutation(internal.migrations.misnamed, {})).rejects.toThrow(
+      /defined with name "somethingElse" but was called as "migrations:misnamed"/,
+    );
+    expect(await status(t, "migrations:misnamed")).toBeNull();
+    expect(await events(t, "plain")).toHaveLength(0);
   });
 
   test("a registered migration runs to the end", async () => {
@@ -101,5 +121,22 @@ describe("migrateOne's return value", () => {
     await t.run((ctx) => migrations.runOne(ctx, internal.migrations.returnsNothing));
     await clock.drain();
     expect(await status(t, "migrations:returnsNothing")).toMatchObject({ state: "done", processed: 5 });
+  });
+});
+
+describe("instances", () => {
+  test("an instance that defines nothing runs another's migration; instances that disagree on its name are refused", async () => {
+    const t = setup();
+    await t.mutation(internal.migrations.seedItems, { count: 4 });
+    const runnerOnly = new Migrations(components.jobs);
+    await t.run((ctx) => runnerOnly.runOne(ctx, internal.migrations.tagItems));
+    await clock.drain();
+    expect(await status(t, "migrations:tagItems")).toMatchObject({ state: "done", processed: 4 });
+    // A second define claiming the same function under its full name: which one is meant is unclear.
+    new Migrations(components.jobs).define({ name: "migrations:tagItems", table: "items", migrateOne: () => ({ tag: "o" }) });
+    await expect(t.run((ctx) => runnerOnly.runOne(ctx, internal.migrations.tagItems, { reset: true }))).rejects.toThrow(
+      /other instances define "tagItems" and "migrations:tagItems", so it was not run/,
+    );
+    expect(await status(t, "migrations:tagItems")).toMatchObject({ state: "done", processed: 4 });
   });
 });

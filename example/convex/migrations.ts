@@ -1,12 +1,13 @@
 /**
  * Batched migrations over the `users` table, as an app writes them.
  *
- *   npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
+ *   npx convex run migrations:setDefaultRole            (or migrations:run '{"fn":"migrations:setDefaultRole"}')
+ *   npx convex run migrations:runAll                    (the fixed series)
  *   npx convex run migrations:status --watch
  */
 import { v } from "convex/values";
 import { Migrations, NonRetryableError } from "convex-jobs";
-import { components } from "./_generated/api";
+import { components, internal } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
 import { internalMutation, internalQuery } from "./_generated/server";
 import schema from "./schema";
@@ -56,6 +57,9 @@ export const normalizeEmails = migrations.define({
 
 /** From the CLI: `npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'` (also fns, next, reset, dryRun). */
 export const run = migrations.runner();
+
+/** A fixed series, for a deploy script: `npx convex run migrations:runAll` (done ones are skipped). */
+export const runAll = migrations.runner([internal.migrations.setDefaultRole, internal.migrations.grantWelcomeCredits]);
 
 /** Statuses of all migrations (or the named ones). `npx convex run migrations:status --watch` */
 export const status = internalQuery({

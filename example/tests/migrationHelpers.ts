@@ -1,4 +1,5 @@
 /** Helpers for the migrations tests: seeding, reading users in pages, stepping batches. */
+import type { FunctionArgs } from "convex/server";
 import { vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Doc } from "../convex/_generated/dataModel";
@@ -31,8 +32,7 @@ export async function users(t: T): Promise<Doc<"users">[]> {
 }
 export const status = (t: T, fns?: string[]) => t.query(internal.migrations.status, { fns });
 export const one = async (t: T, fn: string): Promise<Status> => (await status(t, [fn]))[0];
-export const run = (t: T, args: { fn?: string; fns?: string[]; reset?: boolean; dryRun?: boolean }) =>
-  t.mutation(internal.migrations.run, args);
+export const run = (t: T, args: FunctionArgs<typeof internal.migrations.run>) => t.mutation(internal.migrations.run, args);
 
 /** Runs every scheduled function until none is left (backoff timers included). */
 export const finish = (t: T) => t.finishAllScheduledFunctions(vi.runAllTimers, 10_000);

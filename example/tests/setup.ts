@@ -5,10 +5,12 @@ import schema from "../convex/schema";
 
 export const modules = import.meta.glob("../convex/**/*.ts");
 
-export function setup(opts: { transactionLimits?: boolean } = {}) {
-  const t = convexTest({ schema, modules, transactionLimits: opts.transactionLimits ?? false });
+/** `modules`: extra app modules (a test's own functions), keyed like the glob ("../convex/x.ts"). */
+export function setup(opts: { transactionLimits?: boolean; modules?: Record<string, () => Promise<any>> } = {}) {
+  const all = { ...modules, ...opts.modules };
+  const t = convexTest({ schema, modules: all, transactionLimits: opts.transactionLimits ?? false });
   // With `modules`, register loads the app's modules and the component's up front, and the fake
   // clock (tests/weather.test.ts) waits for them: a first import never looks like idle time.
-  register(t, { modules });
+  register(t, { modules: all });
   return t;
 }

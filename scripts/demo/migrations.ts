@@ -25,7 +25,7 @@ export const migrations: Section = {
     );
 
     // Batch transactions that ran: top-level calls of the define() export (the runner also calls
-    // it nested, to ask it to describe itself; those are not batches and are not counted here).
+    // it nested, to read its estimateTotal; those are not batches and are not counted here).
     const batchRunCount = () => getTally().transactions[`app:${MIGRATION}`]?.calls ?? 0;
     const batchRunsAtStart = batchRunCount();
 

@@ -2,7 +2,7 @@
  * What the migrations component and client agree on: the status shape, the spec the client sends
  * to start a migration, and the errors a batch reports to the driver (as ConvexError data).
  */
-import { v, type Infer } from "convex/values";
+import { ConvexError, v, type Infer } from "convex/values";
 import { vRetryPolicy } from "./validators.js";
 
 /** Default documents per batch (one transaction each). */
@@ -137,3 +137,39 @@ export function batchErrorData(e: unknown): BatchErrorData | undefined {
 export function normalizeFunctionName(name: string): string {
   return name.replace(/\.(js|ts)(?=:)/, "");
 }
+
+/** A failed batch, as the driver (or runToCompletion) reports it to the component. */
+export const vBatchFailure = v.object({
+  kind: v.union(v.literal("migrateOne"), v.literal("limit"), v.literal("error")),
+  message: v.string(),
+  docId: v.optional(v.string()),
+  /** migrateOne threw a NonRetryableError: fail now. */
+  nonRetryable: v.optional(v.boolean()),
+});
+export type BatchFailure = Infer<typeof vBatchFailure>;
+
+/**
+ * Sorts a batch's error: "stale" (another run got there first; nothing to record), or the
+ * failure to record. Our own ConvexErrors carry a kind; limit errors are known by message.
+ */
+export function classifyBatchError(e: unknown): "stale" | BatchFailure {
+  const data = batchErrorData(e);
+  if (data?.kind === "stale") return "stale";
+  if (data?.kind === "migrateOne") {
+    return { kind: "migrateOne", message: data.message, docId: data.docId, ...(data.nonRetryable ? { nonRetryable: true } : {}) };
+  }
+  if (data?.kind === "limit") return { kind: "limit", message: data.message, docId: data.docId };
+  const message =
+    e instanceof ConvexError && typeof e.data === "string" ? e.data : e instanceof Error ? e.message : String(e);
+  return { kind: isLimitError(message) ? "limit" : "error", message };
+}
+
+/** Arguments that report a failed batch: which run and batch, and why. */
+export const failedBatchArgs = {
+  name: v.string(),
+  generation: v.number(),
+  /** The cursor the batch started from. */
+  cursor: v.union(v.string(), v.null()),
+  batchSize: v.number(),
+  failure: vBatchFailure,
+};

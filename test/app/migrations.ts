@@ -18,7 +18,7 @@ export const returnsNumber = migrations.define({ name: "returnsNumber", table: "
 export const returnsArray = migrations.define({ name: "returnsArray", table: "items", migrateOne: () => [{ tag: "x" }] as never });
 export const returnsString = migrations.define({ name: "returnsString", table: "items", migrateOne: () => "tag" as never });
 export const returnsNothing = migrations.define({ name: "returnsNothing", table: "items", migrateOne: () => null as never });
-/** A migration defined without a name: it cannot be run (nothing ties it to its export). */
+/** A migration defined without a name: not registered, so only a direct call starts it. */
 export const unnamed = migrations.define({ table: "items", migrateOne: () => ({ tag: "u" }) });
 /** Named, but not under its export name: refused at its first batch. */
 export const misnamed = migrations.define({ name: "somethingElse", table: "items", migrateOne: () => ({ tag: "m" }) });

@@ -57,8 +57,8 @@ export function batchHandler<DM extends GenericDataModel, T extends TableNamesIn
     if (!args.dryRun && (args.name === undefined || args.generation === undefined)) {
       throw new Error(
         `This is a convex-jobs migration over "${def.table}"; its batches are driven by the component. ` +
-          `Start it with migrations.runOne(ctx, internal.<file>.<name>) or ` +
-          `\`npx convex run <file>:run '{"fn":"<file>:<name>"}'\` (the runner).`,
+          `Start it by calling it without \`name\` and \`generation\` (\`npx convex run <file>:<name>\`), ` +
+          `with migrations.runOne(ctx, internal.<file>.<name>), or with the runner.`,
       );
     }
     const size = args.batchSize ?? def.batchSize;
@@ -68,11 +68,7 @@ export function batchHandler<DM extends GenericDataModel, T extends TableNamesIn
     const page = await range.paginate({ cursor, numItems: size });
     if (args.dryRun) return dryRun(ctx, def, { name: args.name ?? def.table, cursor, size, page });
 
-    const skippedIds: string[] = [];
-    for (const doc of page.page) {
-      const error = await migrateDoc(ctx, def, doc);
-      if (error !== null) skippedIds.push(doc._id as string);
-    }
+    const skippedIds = await migratePage(ctx, def, page.page);
     await ctx.runMutation(component.migrations.batch.commit, {
       name: args.name!,
       generation: args.generation!,
@@ -106,6 +102,28 @@ async function describe<DM extends GenericDataModel, T extends TableNamesInDataM
     onError: def.onError,
     ...(total === undefined ? {} : { total }),
   };
+}
+
+/**
+ * Migrates a page's documents, one after another, or all at once with `parallelize`. Returns the
+ * ids of skipped documents, in page order.
+ */
+async function migratePage<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  ctx: GenericMutationCtx<DM>,
+  def: ResolvedDefinition<DM, T>,
+  docs: any[],
+): Promise<string[]> {
+  if (!def.parallelize) {
+    const skipped: string[] = [];
+    for (const doc of docs) if ((await migrateDoc(ctx, def, doc)) !== null) skipped.push(doc._id);
+    return skipped;
+  }
+  // Wait for every call before throwing, so no migrateOne is still running when the batch ends;
+  // the error thrown is the first in page order, as in a serial batch.
+  const results = await Promise.allSettled(docs.map((doc) => migrateDoc(ctx, def, doc)));
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return docs.filter((_doc, i) => (results[i] as PromiseFulfilledResult<string | null>).value !== null).map((doc) => doc._id);
 }
 
 /**

@@ -5,61 +5,65 @@
  */
 import {
   createFunctionHandle,
-  getFunctionName,
   internalMutationGeneric,
-  makeFunctionReference,
+  type DataModelFromSchemaDefinition,
   type GenericDataModel,
+  type GenericMutationCtx,
   type MutationBuilder,
   type RegisteredMutation,
+  type SchemaDefinition,
 } from "convex/server";
-import { v } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
-import {
-  DEFAULT_BATCH_SIZE,
-  MAX_BATCH_SIZE,
-  batchErrorData,
-  normalizeFunctionName,
-  type MigrationSpec,
-  type MigrationStatus,
-} from "../../shared/migrations.js";
+import { DEFAULT_BATCH_SIZE, batchErrorData, type MigrationSpec, type MigrationStatus } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
-import {
-  checkBoolean,
-  checkFunctionRef,
-  checkKeys,
-  checkMutationCtx,
-  checkQueryCtx,
-  closest,
-  describe,
-} from "../../shared/validate.js";
+import { checkKeys, checkMutationCtx, checkQueryCtx, describe } from "../../shared/validate.js";
 import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler, type Description } from "./batch.js";
-import { Registry } from "./registry.js";
-import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationRef, MigrationsOptions } from "./types.js";
+import { runInline, type RunToCompletionOptions } from "./inline.js";
+import { checkPrefix, nameOf, refOf, withPrefix, type MigrationName } from "./names.js";
+import {
+  OPTION_KEYS,
+  RUN_KEYS,
+  checkBatchSize,
+  checkDefinition,
+  checkRunOptions,
+  isStatusQuery,
+  statusArgs,
+  tablesOf,
+  type MigrationRunOptions,
+  type StatusQuery,
+} from "./options.js";
+import { Registry, registryKey, type Registered } from "./registry.js";
+import { directCallArgs, fixedSeries, ownName, runFromArgs, runnerArgs, startFromDirectCall, type Runnable } from "./runner.js";
+import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationArgs, MigrationsOptions } from "./types.js";
+export type { MigrationName } from "./names.js";
 
 const DEFAULT_DRY_RUN_SAMPLES = 10;
-const OPTION_KEYS = ["internalMutation", "defaultBatchSize", "retry", "dryRunSamples", "schema"] as const;
-const DEFINE_KEYS = ["name", "table", "migrateOne", "customRange", "batchSize", "onError", "retry", "estimateTotal"] as const;
-
-/** A migration given by reference (`internal.migrations.setDefaultRole`) or by name ("migrations:setDefaultRole"). */
-export type MigrationName = MigrationRef | string;
 
 /**
  * ```ts
- * export const migrations = new Migrations<DataModel>(components.jobs);
+ * export const migrations = new Migrations<DataModel>(components.jobs); // or (components.jobs, { schema })
  * export const setDefaultRole = migrations.define({
+ *   name: "setDefaultRole",
  *   table: "users",
  *   migrateOne: async (ctx, user) => { if (user.role === undefined) return { role: "member" }; },
  * });
  * export const run = migrations.runner(); // npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
  * ```
  */
-export class Migrations<DataModel extends GenericDataModel> {
+export class Migrations<
+  DM extends GenericDataModel,
+  Schema extends SchemaDefinition<any, boolean> | void = void,
+  // With `{ schema }` and no type argument (the official package's form) the data model comes from the schema.
+  DataModel extends GenericDataModel = Schema extends SchemaDefinition<any, boolean> ? DataModelFromSchemaDefinition<Schema> : DM,
+> {
   private readonly mutationBuilder: MutationBuilder<DataModel, "internal">;
   private readonly defaultBatchSize: number;
   private readonly retry: Required<RetryPolicy>;
   private readonly dryRunSamples: number;
+  /** `migrationsLocationPrefix`, or "". */
+  private readonly prefix: string;
   /** The app's table names, when a schema was given: `define` refuses others. */
   private readonly tables: string[] | undefined;
   /** The migrations defined here, by name: the only functions `runOne` and friends will call. */
@@ -71,7 +75,13 @@ export class Migrations<DataModel extends GenericDataModel> {
    */
   constructor(
     public readonly component: ComponentApi,
-    options: MigrationsOptions<DataModel> = {},
+    options: Omit<MigrationsOptions<DataModel>, "schema"> & {
+      /**
+       * Your schema (`import schema from "./schema"`): `define` refuses tables not in it, and,
+       * without a type argument (the official package's form), it types the migrations.
+       */
+      schema?: Schema extends SchemaDefinition<any, boolean> ? Schema : SchemaDefinition<any, boolean>;
+    } = {},
   ) {
     if (typeof component !== "object" || component === null) {
       throw new Error(
@@ -94,144 +104,237 @@ export class Migrations<DataModel extends GenericDataModel> {
     if (!Number.isInteger(samples) || samples < 0) {
       throw new Error(`new Migrations: \`dryRunSamples\` must be an integer >= 0, got ${describe(samples)}.`);
     }
-    this.tables = tablesOf(options.schema);
     this.dryRunSamples = samples;
+    this.tables = tablesOf(options.schema);
+    this.prefix = checkPrefix(options.migrationsLocationPrefix);
   }
+
+  /** A name without "file:" gets `migrationsLocationPrefix` ("foo" -> "migrations:foo"). */
+  private full = <F extends MigrationName | undefined>(fn: F): F => withPrefix(this.prefix, fn);
+
+  /** The runner's (or a direct call's) names, with the prefix applied. */
+  private fullArgs = <A extends { fn?: string; fns?: string[]; next?: string[] }>(args: A): A => ({
+    ...args,
+    ...(args.fn === undefined ? {} : { fn: this.full(args.fn) }),
+    ...(args.fns === undefined ? {} : { fns: args.fns.map(this.full) }),
+    ...(args.next === undefined ? {} : { next: args.next.map(this.full) }),
+  });
 
   /**
    * Defines a migration. Export the result from a file in `convex/`: it is the internal
-   * mutation that runs one batch. Bound, so `const migration = migrations.define` works too.
+   * mutation that runs one batch, and, called directly (`npx convex run migrations:x`), starts
+   * the migration. Give it `name` (its export name) so `runOne` and the runners can run it.
+   * Bound, so `const migration = migrations.define` works too.
    */
-  define = (def: AnyMigrationDefinition<DataModel>): RegisteredMutation<"internal", BatchArgs, Promise<unknown>> => {
-    checkKeys(def, DEFINE_KEYS, "migrations.define");
-    if (typeof def?.table !== "string" || def.table.length === 0) {
-      throw new Error('migrations.define: `table` must be the name of one of your tables, e.g. "users".');
-    }
-    const where = `migrations.define (table "${def.table}")`;
-    this.checkTable(def.table, where);
-    if (typeof def.migrateOne !== "function") {
-      throw new Error(`${where}: \`migrateOne\` must be a function (ctx, doc) => patch | void, got ${describe(def.migrateOne)}.`);
-    }
-    if (def.onError !== undefined && def.onError !== "fail" && def.onError !== "skip") {
-      throw new Error(`${where}: \`onError\` must be "fail" or "skip", got ${describe(def.onError)}.`);
-    }
-    for (const fn of ["customRange", "estimateTotal"] as const) {
-      if (def[fn] !== undefined && typeof def[fn] !== "function") {
-        throw new Error(`${where}: \`${fn}\` must be a function, got ${describe(def[fn])}.`);
-      }
-    }
-    if (def.name !== undefined && (typeof def.name !== "string" || !/^[^:\s]+(:[^:\s]+)?$/.test(def.name))) {
-      throw new Error(`${where}: \`name\` must be the migration's export name, e.g. "setDefaultRole" (or "file:export"), got ${describe(def.name)}.`);
-    }
-    if (def.retry !== undefined && (typeof def.retry !== "object" || def.retry === null)) {
-      throw new Error(`${where}: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(def.retry)}.`);
-    }
+  define = (def: AnyMigrationDefinition<DataModel>): RegisteredMutation<"internal", MigrationArgs, Promise<unknown>> => {
+    const where = checkDefinition(def as unknown as Record<string, unknown>, this.tables);
     const resolved = {
       ...def,
       batchSize: checkBatchSize(def.batchSize ?? this.defaultBatchSize, `${where}: \`batchSize\``),
       onError: def.onError ?? "fail",
       resolvedRetry: def.retry ? normalizeRetryPolicy({ ...this.retry, ...def.retry }, `${where}: \`retry\``) : this.retry,
       dryRunSamples: this.dryRunSamples,
+      // The batch checks it is called under this name (the prefix applied).
+      name: def.name === undefined ? undefined : registryKey(def.name, this.prefix),
     };
-    if (def.name !== undefined) {
-      this.registry.add(
-        { name: def.name, table: def.table, batchSize: resolved.batchSize, retry: resolved.resolvedRetry, estimates: !!def.estimateTotal },
-        where,
-      );
-    }
-    return this.mutationBuilder({ args: batchArgs, handler: batchHandler(this.component, resolved) as any }) as any;
+    const entry = (name: string): Registered => ({
+      name,
+      table: def.table,
+      batchSize: resolved.batchSize,
+      retry: resolved.resolvedRetry,
+      estimates: !!def.estimateTotal,
+    });
+    if (resolved.name !== undefined) this.registry.add(entry(resolved.name), where);
+    const batch = batchHandler(this.component, resolved);
+    return this.mutationBuilder({
+      args: { ...batchArgs, ...directCallArgs },
+      // The component and the client always pass `describe`, `name` or `generation`; a call with
+      // none of them comes from a user (the CLI, the dashboard, a test): it starts the migration.
+      handler: (async (ctx: GenericMutationCtx<DataModel>, args: MigrationArgs) => {
+        if (args.describe || args.name !== undefined || args.generation !== undefined) return await batch(ctx, args);
+        const { fn, next, reset, oneBatchOnly, cursor, batchSize, dryRun } = this.fullArgs(args);
+        const own = await ownName(ctx, fn, resolved.name);
+        const run = { next, reset, oneBatchOnly, cursor, batchSize, dryRun };
+        return await startFromDirectCall(this.runnable(entry(own)), ctx as unknown as RunMutationCtx, own, run);
+      }) as any,
+    }) as any;
   };
 
-  /** With a schema, a table must be one of it (a typo would otherwise migrate nothing, "done"). */
-  private checkTable(table: string, where: string): void {
-    if (!this.tables || this.tables.includes(table)) return;
-    const near = closest(table, this.tables);
-    throw new Error(
-      `${where}: there is no table "${table}" in your schema.${near ? ` Did you mean "${near}"?` : ""} ` +
-        `Tables: ${this.tables.map((t) => `"${t}"`).join(", ")}.`,
-    );
-  }
-
   /**
-   * An internal mutation to run migrations from the CLI. Export it (e.g. as `run`), then:
-   * `npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'`
-   * Args: `fn` (one) or `fns` (several, in order), optional `next`, `reset`, `dryRun`.
+   * An internal mutation to run migrations from the CLI or the dashboard. Export it, then:
+   * ```ts
+   * export const run = migrations.runner();   // any migration:
+   * // npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
+   * export const runAll = migrations.runner([internal.migrations.a, internal.migrations.b]); // a fixed series:
+   * // npx convex run migrations:runAll
+   * ```
+   * Args: `fn` (one) or `fns` (several, in order) for a runner of any migration; `next`, `reset`,
+   * `dryRun`, and for the migration that starts now `cursor`, `batchSize` and `oneBatchOnly`
+   * (see {@link MigrationRunOptions}).
+   * @param fixed one migration, or a list run in order: the runner runs those (then `next`).
    */
-  runner() {
+  runner(fixed?: MigrationName | MigrationName[]) {
+    const series = fixedSeries(Array.isArray(fixed) ? fixed.map(this.full) : this.full(fixed));
     return this.mutationBuilder({
-      args: {
-        fn: v.optional(v.string()),
-        fns: v.optional(v.array(v.string())),
-        next: v.optional(v.array(v.string())),
-        reset: v.optional(v.boolean()),
-        dryRun: v.optional(v.boolean()),
-      },
-      handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> => {
-        const fns = [...(args.fn ? [args.fn] : []), ...(args.fns ?? []), ...(args.next ?? [])];
-        if (fns.length === 0) {
-          throw new Error(`migrations runner: pass \`fn\` (e.g. {"fn":"migrations:setDefaultRole"}) or \`fns\` (a list, run in order).`);
-        }
-        if (args.dryRun) {
-          if (fns.length > 1) throw new Error("migrations runner: `dryRun` takes a single `fn`.");
-          return await this.dryRun(ctx as RunMutationCtx, fns[0]);
-        }
-        return await this.runSerially(ctx as RunMutationCtx, fns, { reset: args.reset });
-      },
+      args: runnerArgs,
+      handler: async (ctx, args): Promise<MigrationStatus[] | DryRunReport> =>
+        await runFromArgs(this.runnable(), ctx as RunMutationCtx, this.fullArgs(args), series),
     });
   }
 
   /**
    * Starts a migration (and, with `next`, the ones to run after it). No-op if it is done (unless
-   * `reset`: start over from the beginning); if it is already running, no second copy starts.
-   * A failed, paused or canceled one continues from its saved cursor. Returns its status.
+   * `reset`: start over from the beginning, or `cursor`: start from there); if it is already
+   * running, no second copy starts. A failed, paused or canceled one continues from its saved
+   * cursor. `batchSize` and `oneBatchOnly` apply to this run. Returns its status.
    */
   async runOne(
     ctx: RunMutationCtx,
     fn: MigrationName,
-    options: { reset?: boolean; next?: MigrationName[] } = {},
+    options: MigrationRunOptions & { next?: MigrationName[] } = {},
   ): Promise<MigrationStatus> {
-    checkKeys(options, ["reset", "next"], "migrations.runOne options");
-    options ??= {};
-    if (options.next !== undefined && !Array.isArray(options.next)) {
-      throw new Error(`migrations.runOne: \`next\` must be an array of migrations, got ${describe(options.next)}.`);
+    checkKeys(options, [...RUN_KEYS, "next"], "migrations.runOne options");
+    const { next, ...run } = options ?? {};
+    if (next !== undefined && !Array.isArray(next)) {
+      throw new Error(`migrations.runOne: \`next\` must be an array of migrations, got ${describe(next)}.`);
     }
-    const [status] = await this.start(ctx, [fn, ...(options.next ?? [])], options.reset, "migrations.runOne");
+    const [status] = await this.start(ctx, [fn, ...(next ?? [])], run, "migrations.runOne");
     return status;
   }
 
   /**
    * Runs migrations one after another: each starts when the previous one is done; done ones are
-   * skipped (unless \`reset\`); a failure stops the series (later ones stay "pending"). Returns the
-   * statuses of all of them.
+   * skipped (unless `reset`); a failure stops the series (later ones stay "pending"). `cursor`
+   * applies to the first migration, `batchSize` and `oneBatchOnly` to the one that starts now.
+   * Returns the statuses of all of them.
    */
-  async runSerially(ctx: RunMutationCtx, fns: MigrationName[], options: { reset?: boolean } = {}): Promise<MigrationStatus[]> {
-    checkKeys(options, ["reset"], "migrations.runSerially options");
-    return await this.start(ctx, fns, options?.reset, "migrations.runSerially");
+  async runSerially(ctx: RunMutationCtx, fns: MigrationName[], options: MigrationRunOptions = {}): Promise<MigrationStatus[]> {
+    return await this.start(ctx, fns, options, "migrations.runSerially");
   }
 
-  private async start(ctx: RunMutationCtx, fns: MigrationName[], reset: unknown, where: string): Promise<MigrationStatus[]> {
+  /**
+   * Runs one batch from `cursor`, else the migration's saved cursor (or the beginning), and rolls
+   * it back: reports how many documents would change, with before/after samples. Writes nothing.
+   * Call it from a mutation or an action.
+   */
+  async dryRun(ctx: RunMutationCtx, fn: MigrationName, options: { cursor?: string | null; batchSize?: number } = {}): Promise<DryRunReport> {
+    return await this.dryRunOf(ctx, fn, options, "migrations.dryRun");
+  }
+
+  /**
+   * Runs a migration to the end from here, batch after batch, and returns its final status:
+   * from an action (each batch its own transaction) or a test (`t.run`, `t.action`). No-op if
+   * done (unless `reset` or `cursor`); a running one is taken over. A failed batch fails the
+   * migration and throws, naming the document (a transaction-limit failure is split and
+   * retried at once). If the caller dies, the migration stays running until started again.
+   */
+  async runToCompletion(ctx: RunMutationCtx, fn: MigrationName, options: RunToCompletionOptions = {}): Promise<MigrationStatus> {
+    const where = "migrations.runToCompletion";
+    checkMutationCtx(ctx, where);
+    const run = checkRunOptions(options, where, ["reset", "cursor", "batchSize"]);
+    return await runInline(ctx, this.component, this.full(fn), await this.spec(ctx, fn, where), run);
+  }
+
+  /**
+   * Statuses of many migrations at once: `status(ctx)` (the 100 most recent), `status(ctx, [fnA, fnB])`,
+   * `status(ctx, { limit: 10 })` (the 10 most recent) or `status(ctx, { migrations: [...], limit })`.
+   */
+  async status(ctx: RunQueryCtx, which?: MigrationName[] | StatusQuery): Promise<MigrationStatus[]> {
+    checkQueryCtx(ctx, "migrations.status");
+    const named = Array.isArray(which)
+      ? which.map(this.full)
+      : isStatusQuery(which) && Array.isArray(which.migrations)
+        ? { ...which, migrations: which.migrations.map(this.full) }
+        : which;
+    return await ctx.runQuery(this.component.migrations.status.list, statusArgs(named, "migrations.status"));
+  }
+
+  /** One migration's status, or null if it never ran. */
+  async getStatus(ctx: RunQueryCtx, fn: MigrationName): Promise<MigrationStatus | null>;
+  /** Many statuses, as the official package's `getStatus(ctx, { migrations, limit })`: same as `status`. */
+  async getStatus(ctx: RunQueryCtx, query: StatusQuery): Promise<MigrationStatus[]>;
+  async getStatus(ctx: RunQueryCtx, which: MigrationName | StatusQuery): Promise<MigrationStatus | null | MigrationStatus[]> {
+    checkQueryCtx(ctx, "migrations.getStatus");
+    if (isStatusQuery(which)) return await this.status(ctx, which);
+    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(this.full(which), "migrations.getStatus") });
+  }
+
+  /** Stops a migration (and its queued successors). Running it again continues from its cursor. */
+  async cancel(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    checkMutationCtx(ctx, "migrations.cancel");
+    return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(this.full(fn), "migrations.cancel") });
+  }
+
+  /**
+   * Cancels every migration that is running, paused or pending. Each keeps its cursor: running
+   * it again continues where it stopped. Returns the statuses of the ones it canceled.
+   */
+  async cancelAll(ctx: RunMutationCtx): Promise<MigrationStatus[]> {
+    checkMutationCtx(ctx, "migrations.cancelAll");
+    return await ctx.runMutation(this.component.migrations.run.cancelAll, {});
+  }
+
+  /** Pauses a running migration; `resume` continues it from its cursor. */
+  async pause(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    checkMutationCtx(ctx, "migrations.pause");
+    return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(this.full(fn), "migrations.pause") });
+  }
+
+  /** Continues a paused, failed or canceled migration from its cursor, as it was started. */
+  async resume(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
+    checkMutationCtx(ctx, "migrations.resume");
+    return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(this.full(fn), "migrations.resume") });
+  }
+
+  /**
+   * What the runner calls. `self`: a migration called directly, which is its own definition
+   * (found without the registry, so a define without `name` can start itself).
+   */
+  private runnable(self?: Registered): Runnable {
+    const where = self ? `migration "${self.name}" (called directly)` : "migrations runner";
+    return {
+      status: (ctx, which) => this.status(ctx, which),
+      runSerially: (ctx, fns, options = {}) => this.start(ctx, fns, options, where, self),
+      dryRun: (ctx, fn, options = {}) => this.dryRunOf(ctx, fn, options, where, self),
+    };
+  }
+
+  private async start(
+    ctx: RunMutationCtx,
+    fns: MigrationName[],
+    options: MigrationRunOptions,
+    where: string,
+    self?: Registered,
+  ): Promise<MigrationStatus[]> {
     checkMutationCtx(ctx, where);
     if (!Array.isArray(fns) || fns.length === 0) {
       throw new Error(`${where}: pass a non-empty list of migrations, e.g. [internal.migrations.a, internal.migrations.b].`);
     }
-    checkBoolean(reset, "reset", where);
+    const run = checkRunOptions(options, where);
     const specs: MigrationSpec[] = [];
-    for (const fn of fns) specs.push(await this.spec(ctx, fn, where));
-    return await ctx.runMutation(this.component.migrations.run.start, { specs, reset: reset as boolean | undefined });
+    for (const fn of fns) specs.push(await this.spec(ctx, fn, where, self));
+    return await ctx.runMutation(this.component.migrations.run.start, { specs, ...run });
   }
 
-  /**
-   * Runs one batch from the migration's saved cursor (or the beginning) and rolls it back:
-   * reports how many documents would change, with before/after samples. Writes nothing.
-   * Call it from a mutation or an action.
-   */
-  async dryRun(ctx: RunMutationCtx, fn: MigrationName): Promise<DryRunReport> {
-    const where = "migrations.dryRun";
+  private async dryRunOf(
+    ctx: RunMutationCtx,
+    given: MigrationName,
+    options: { cursor?: string | null; batchSize?: number },
+    where: string,
+    self?: Registered,
+  ): Promise<DryRunReport> {
     checkMutationCtx(ctx, where);
+    const fn = this.full(given);
     const name = nameOf(fn, where);
-    this.registry.lookup(name, where);
-    const saved = await this.getStatus(ctx, name);
-    const args: BatchArgs = { dryRun: true, name, cursor: saved?.state === "done" ? null : (saved?.cursor ?? null) };
+    this.entryOf(name, where, self);
+    const { cursor, batchSize } = checkRunOptions(options, where, ["cursor", "batchSize"]);
+    const saved = cursor === undefined ? await this.getStatus(ctx, name) : null;
+    const args: BatchArgs = {
+      dryRun: true,
+      name,
+      cursor: cursor !== undefined ? cursor : saved?.state === "done" ? null : (saved?.cursor ?? null),
+      ...(batchSize === undefined ? {} : { batchSize }),
+    };
     try {
       await ctx.runMutation(refOf(fn, where) as any, args);
     } catch (e) {
@@ -242,46 +345,19 @@ export class Migrations<DataModel extends GenericDataModel> {
     throw new Error(`${where}: "${name}" did not report; is it defined with migrations.define?`);
   }
 
-  /** Statuses of the given migrations, or of the 100 most recent ones. */
-  async status(ctx: RunQueryCtx, fns?: MigrationName[]): Promise<MigrationStatus[]> {
-    checkQueryCtx(ctx, "migrations.status");
-    if (fns !== undefined && !Array.isArray(fns)) {
-      throw new Error(`migrations.status: \`fns\` must be an array of migrations (or omitted for all), got ${describe(fns)}.`);
-    }
-    return await ctx.runQuery(this.component.migrations.status.list, { names: fns?.map((fn) => nameOf(fn, "migrations.status")) });
-  }
-
-  /** One migration's status, or null if it never ran. */
-  async getStatus(ctx: RunQueryCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    checkQueryCtx(ctx, "migrations.getStatus");
-    return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(fn, "migrations.getStatus") });
-  }
-
-  /** Stops a migration (and its queued successors). Running it again continues from its cursor. */
-  async cancel(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    checkMutationCtx(ctx, "migrations.cancel");
-    return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(fn, "migrations.cancel") });
-  }
-
-  /** Pauses a running migration; \`resume\` continues it from its cursor. */
-  async pause(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    checkMutationCtx(ctx, "migrations.pause");
-    return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(fn, "migrations.pause") });
-  }
-
-  /** Continues a paused, failed or canceled migration from its cursor, as it was started. */
-  async resume(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
-    checkMutationCtx(ctx, "migrations.resume");
-    return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(fn, "migrations.resume") });
+  /** The registered definition of `name` (or `self`, a migration called directly): nothing is called. */
+  private entryOf(name: string, where: string, self?: Registered): Registered {
+    return self?.name === name ? self : this.registry.lookup(name, where);
   }
 
   /**
    * The spec the component stores, from the registry: nothing is called to identify the
-   * migration. Only a registered migration with \`estimateTotal\` is then asked for its total.
+   * migration. Only a registered migration with `estimateTotal` is then asked for its total.
    */
-  private async spec(ctx: RunMutationCtx, fn: MigrationName, where: string): Promise<MigrationSpec> {
+  private async spec(ctx: RunMutationCtx, given: MigrationName, where: string, self?: Registered): Promise<MigrationSpec> {
+    const fn = this.full(given);
     const name = nameOf(fn, where);
-    const entry = this.registry.lookup(name, where);
+    const entry = this.entryOf(name, where, self);
     const ref = refOf(fn, where);
     let total: number | undefined;
     if (entry.estimates) {
@@ -303,9 +379,10 @@ export class Migrations<DataModel extends GenericDataModel> {
  * The seed's short form: a configured `define`.
  * ```ts
  * export const migration = makeMigration<DataModel>(components.jobs);
- * export const setDefaultRole = migration({ table: "users", migrateOne: ... });
+ * export const setDefaultRole = migration({ name: "setDefaultRole", table: "users", migrateOne: ... });
  * ```
- * Run them with a `Migrations` instance (`new Migrations(components.jobs).runner()`).
+ * Run them with a `Migrations` instance (`new Migrations(components.jobs).runner()`): it finds
+ * them by their full name (`name: "migrations:setDefaultRole"`), or call them directly.
  */
 export function makeMigration<DataModel extends GenericDataModel>(
   component: ComponentApi,
@@ -314,33 +391,21 @@ export function makeMigration<DataModel extends GenericDataModel>(
   return new Migrations<DataModel>(component, options).define;
 }
 
-function checkBatchSize(size: number, where: string): number {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
-    throw new Error(`${where} must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${size}.`);
-  }
-  return size;
-}
-
-function nameOf(fn: MigrationName, where = "migrations"): string {
-  if (typeof fn === "string") {
-    if (!fn.includes(":")) {
-      throw new Error(`${where}: "${fn}" is not a function name; use "file:export", e.g. "migrations:setDefaultRole".`);
-    }
-    return normalizeFunctionName(fn);
-  }
-  return normalizeFunctionName(checkFunctionRef(fn, "fn", where));
-}
-
-function refOf(fn: MigrationName, where: string): MigrationRef {
-  return typeof fn === "string" ? makeFunctionReference<"mutation">(nameOf(fn, where)) : fn;
-}
-
-/** Table names of a schema given to the constructor (undefined: no schema, no check). */
-function tablesOf(schema: unknown): string[] | undefined {
-  if (schema === undefined) return undefined;
-  const tables = (schema as { tables?: unknown } | null)?.tables;
-  if (typeof tables !== "object" || tables === null) {
-    throw new Error(`new Migrations: \`schema\` must be your schema (the default export of convex/schema.ts), got ${describe(schema)}.`);
-  }
-  return Object.keys(tables);
+/**
+ * The official package's free function: runs `fn` to completion from an action or a test.
+ * ```ts
+ * await runToCompletion(ctx, components.jobs, internal.migrations.setDefaultRole);
+ * ```
+ * Same as `migrations.runToCompletion(ctx, fn, options)` on the instance that defines `fn`. It
+ * finds the migration by its full name among the defines of the loaded modules: give the define
+ * its full `name` (or a `migrationsLocationPrefix`), and, in a deployment, import the module that
+ * defines it from the calling function's module.
+ */
+export async function runToCompletion(
+  ctx: RunMutationCtx,
+  component: ComponentApi,
+  fn: MigrationName,
+  options?: RunToCompletionOptions,
+): Promise<MigrationStatus> {
+  return await new Migrations<GenericDataModel>(component).runToCompletion(ctx, fn, options);
 }

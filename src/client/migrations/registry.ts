@@ -3,10 +3,13 @@
  * its function up here: a function that is not a registered migration is refused without being
  * called, so identifying a migration never runs user code.
  *
- * Convex gives a registered function no way to learn its own export name, so `define` takes it
- * (`name: "setDefaultRole"`, or the full `"migrations:setDefaultRole"`). The batch mutation checks
- * on every call that it was called under that name, so a `name` that does not match the export
- * fails loudly at the first batch instead of running the wrong migration.
+ * Convex gives a registered function no way to learn its own export name before it runs, so
+ * `define` takes it: `name: "setDefaultRole"` (with `migrationsLocationPrefix: "migrations:"`, or
+ * written in full, `"migrations:setDefaultRole"`, the key is that one function; a bare name
+ * without a prefix matches that export in any file). The batch mutation checks on every call
+ * that it was called under that name, so a `name` that does not match the export fails loudly at
+ * the first batch instead of running the wrong migration. A define without `name` is not in the
+ * registry: it can only be started by calling it directly (it then learns its name from Convex).
  */
 import { closest } from "../../shared/validate.js";
 import { normalizeFunctionName } from "../../shared/migrations.js";
@@ -14,7 +17,7 @@ import type { RetryPolicy } from "../../shared/validators.js";
 
 /** What the registry keeps of one definition: enough to build the spec without calling it. */
 export interface Registered {
-  /** The name given to `define`: an export name, or "file:export". */
+  /** The key: "file:export", or a bare export name (matches that export in any file). */
   name: string;
   table: string;
   batchSize: number;
@@ -29,6 +32,23 @@ export function nameMatches(registered: string, fnName: string): boolean {
   return registered.includes(":") ? normalizeFunctionName(registered) === full : full.split(":").pop() === registered;
 }
 
+/**
+ * The registry key of a define's `name`: written in full, or completed with
+ * `migrationsLocationPrefix`, else the bare export name.
+ */
+export function registryKey(name: string, prefix: string): string {
+  if (name.includes(":")) return normalizeFunctionName(name);
+  return prefix + name;
+}
+
+/**
+ * Every registry of this process (one per `Migrations` instance). A migration not defined with
+ * the instance asked is looked up in the others, so `runToCompletion(ctx,
+ * component, fn)` and an instance made only to run migrations find those defined elsewhere in the
+ * loaded modules (in a deployment, only modules the calling function's module imports are loaded).
+ */
+const everyRegistry = new Set<Registry>();
+
 /** Name -> definition, for one `Migrations` instance. */
 export class Registry {
   private readonly entries = new Map<string, Registered>();
@@ -42,22 +62,44 @@ export class Registry {
       throw new Error(`${where}: \`name\` "${entry.name}" is already used by another migration of this Migrations instance ("${taken}"); names must be unique.`);
     }
     this.entries.set(entry.name, entry);
+    // Only instances that define something are searched (and kept): a throwaway instance, as the
+    // free runToCompletion makes on every call, is not.
+    everyRegistry.add(this);
+  }
+
+  /** This instance's definition for function `fnName`, if any. */
+  private find(fnName: string): Registered | undefined {
+    for (const entry of this.entries.values()) if (nameMatches(entry.name, fnName)) return entry;
+    return undefined;
   }
 
   /**
    * The definition registered for function `fnName`, or a thrown Error that says why there is
-   * none (and which names exist). The function is not called.
+   * none (and which names exist). Nothing is called. A migration this instance did not define is
+   * looked up in the other instances; they must agree on its name (a test that defines a module
+   * again made the latest one, which wins).
    */
   lookup(fnName: string, where: string): Registered {
-    for (const entry of this.entries.values()) if (nameMatches(entry.name, fnName)) return entry;
-    const names = [...this.entries.keys()];
+    const own = this.find(fnName);
+    if (own) return own;
+    const elsewhere = [...everyRegistry].map((r) => r.find(fnName)).filter((e): e is Registered => e !== undefined);
+    const keys = [...new Set(elsewhere.map((e) => e.name))];
+    if (keys.length === 1) return elsewhere[elsewhere.length - 1];
+    if (keys.length > 1) {
+      throw new Error(
+        `${where}: "${fnName}" is not defined with this Migrations instance, and other instances define ${keys.map((k) => `"${k}"`).join(" and ")}, ` +
+          `so it was not run. Run it with the instance that defines it, or give each define its full name ("file:export").`,
+      );
+    }
+    const names = this.entries.size > 0 ? [...this.entries.keys()] : [...everyRegistry].flatMap((r) => [...r.entries.keys()]);
     const near = closest(fnName.split(":").pop() ?? fnName, names.map((n) => n.split(":").pop()!));
+    const fix =
+      names.length === 0
+        ? 'No migrations are defined with a `name`: give each define its export name, e.g. define({ name: "setDefaultRole", table, migrateOne }).'
+        : `Defined: ${names.map((n) => `"${n}"`).join(", ")}.${near ? ` Did you mean "${near}"?` : ""} Each define needs \`name\` set to its export name.`;
     throw new Error(
-      `${where}: could not call "${fnName}": it is not a migration defined with this Migrations instance, so it was not run. ` +
-        (names.length === 0
-          ? "No migrations are defined with a `name` yet: give each define its export name, e.g. define({ name: \"setDefaultRole\", table, migrateOne })."
-          : `Defined: ${names.map((n) => `"${n}"`).join(", ")}.${near ? ` Did you mean "${near}"?` : ""} ` +
-            "Each define needs `name` set to its export name."),
+      `${where}: could not call "${fnName}": it is not a migration defined with this Migrations instance, so it was not run. ${fix} ` +
+        "(A define without `name` can only be started by calling it directly, e.g. npx convex run migrations:setDefaultRole.)",
     );
   }
 }

@@ -29,9 +29,11 @@ export type MigrationPatch<DataModel extends GenericDataModel, Table extends Tab
 /** One migration, as given to `migrations.define`. */
 export interface MigrationDefinition<DataModel extends GenericDataModel, Table extends TableNamesInDataModel<DataModel>> {
   /**
-   * The name you export it under (`"setDefaultRole"`, or `"migrations:setDefaultRole"`). Needed
-   * to run it: `runOne` and the runner only call functions registered here under that name, so a
-   * plain mutation passed by mistake is refused without running.
+   * The name you export it under: `"setDefaultRole"` (completed with `migrationsLocationPrefix`
+   * if set), or in full, `"migrations:setDefaultRole"`. Needed to run it with `runOne`,
+   * `runSerially`, `dryRun`, `runToCompletion` or a runner: they only call functions registered
+   * under their name, so a plain mutation passed by mistake is refused without running. Without
+   * it, the migration can only be started by calling it directly (`npx convex run migrations:x`).
    */
   name?: string;
   /** The table to walk through. */
@@ -55,6 +57,12 @@ export interface MigrationDefinition<DataModel extends GenericDataModel, Table e
   ) => OrderedQuery<NamedTableInfo<DataModel, Table>>;
   /** Documents per batch (one transaction each). Default: the Migrations' `defaultBatchSize` (100). */
   batchSize?: number;
+  /**
+   * Migrate a batch's documents concurrently (`Promise.all` inside the batch's transaction)
+   * instead of one after another. Only for a `migrateOne` whose calls do not depend on each
+   * other: two calls that read then update the same document would lose an update. Default false.
+   */
+  parallelize?: boolean;
   /** What a throwing migrateOne does: "fail" (default) the batch, or "skip" the document (counted, id recorded). */
   onError?: "fail" | "skip";
   /** Retries of a failed batch. Default: the Migrations' `retry`, else 5 attempts from 250 ms. */
@@ -85,6 +93,12 @@ export interface MigrationsOptions<DataModel extends GenericDataModel> {
   defaultBatchSize?: number;
   /** Retry policy for failed batches when a migration does not say. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Lets you name migrations without their file, as the official package: with "migrations:",
+   * `{"fn":"setDefaultRole"}` means "migrations:setDefaultRole" (in the runner, `next`, and every
+   * method taking a name). Must end with ":". Default: none (names are "file:export").
+   */
+  migrationsLocationPrefix?: string;
   /** How many changed documents a dry run shows before/after. Default 10. */
   dryRunSamples?: number;
   /**
@@ -121,4 +135,17 @@ export type BatchArgs = {
   generation?: number;
   cursor?: string | null;
   batchSize?: number;
+};
+
+/**
+ * What a migration made by `define` accepts. Called directly (the CLI, the dashboard, a test),
+ * it starts itself: `{}` to run, plus the runner's `next`, `reset`, `dryRun`, `cursor`,
+ * `batchSize`, `oneBatchOnly` (and `fn`, its own name, if the runtime cannot tell it).
+ * The other fields are the component's, for running one batch.
+ */
+export type MigrationArgs = BatchArgs & {
+  fn?: string;
+  next?: string[];
+  reset?: boolean;
+  oneBatchOnly?: boolean;
 };

@@ -16,6 +16,7 @@ import type {
 import { anyApi } from "convex/server";
 import type * as migrations_batch from "../migrations/batch.js";
 import type * as migrations_driver from "../migrations/driver.js";
+import type * as migrations_inline from "../migrations/inline.js";
 import type * as migrations_model from "../migrations/model.js";
 import type * as migrations_run from "../migrations/run.js";
 import type * as migrations_status from "../migrations/status.js";
@@ -41,6 +42,7 @@ import type * as retries_decide from "../retries/decide.js";
 const fullApi: ApiFromModules<{
   "migrations/batch": typeof migrations_batch;
   "migrations/driver": typeof migrations_driver;
+  "migrations/inline": typeof migrations_inline;
   "migrations/model": typeof migrations_model;
   "migrations/run": typeof migrations_run;
   "migrations/status": typeof migrations_status;

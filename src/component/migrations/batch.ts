@@ -50,12 +50,18 @@ export const commit = mutation({
       lastError: undefined,
     };
     if (args.isDone) {
-      await ctx.db.patch(m._id, { ...patch, state: "done", endedAt: Date.now(), next: [] });
+      await ctx.db.patch(m._id, { ...patch, state: "done", endedAt: Date.now(), next: [], pauseAfterBatch: undefined, inline: undefined });
       await startSeries(ctx, m.next);
       return null;
     }
+    if (m.pauseAfterBatch) {
+      // oneBatchOnly: this was the one batch; a new generation stops the watchdog too.
+      await ctx.db.patch(m._id, { ...patch, state: "paused", generation: m.generation + 1, pauseAfterBatch: undefined });
+      return null;
+    }
     await ctx.db.patch(m._id, patch);
-    await scheduleStep(ctx, { ...m, ...patch }, 0);
+    // An inline run's caller runs the next batch itself.
+    if (!m.inline) await scheduleStep(ctx, { ...m, ...patch }, 0);
     return null;
   },
 });

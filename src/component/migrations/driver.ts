@@ -5,20 +5,13 @@
  * and scheduled the next step, in the batch's own transaction.
  */
 import type { FunctionHandle } from "convex/server";
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import { internalAction, internalMutation } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import { backoffMs, normalizeRetryPolicy } from "../../shared/backoff.js";
-import { batchErrorData, isLimitError } from "../../shared/migrations.js";
-import { byName, ensureDriver, fail, scheduleStep, WATCHDOG_MS } from "./model.js";
+import { classifyBatchError, failedBatchArgs } from "../../shared/migrations.js";
+import { byName, ensureDriver, fail, limitOfOne, scheduleStep, splitPatch, WATCHDOG_MS } from "./model.js";
 
-const vFailure = v.object({
-  kind: v.union(v.literal("migrateOne"), v.literal("limit"), v.literal("error")),
-  message: v.string(),
-  docId: v.optional(v.string()),
-  /** migrateOne threw a NonRetryableError: fail now. */
-  nonRetryable: v.optional(v.boolean()),
-});
 
 /** Runs one batch of a migration through the app's batch mutation. */
 export const step = internalAction({
@@ -36,26 +29,13 @@ export const step = internalAction({
       await ctx.runMutation(args.fnHandle as FunctionHandle<"mutation">, { name, generation, cursor, batchSize });
       return null;
     } catch (e) {
-      const failure = classify(e);
+      const failure = classifyBatchError(e);
       if (failure === "stale") return null;
       await ctx.runMutation(internal.migrations.driver.recordFailure, { name, generation, cursor, batchSize, failure });
       return null;
     }
   },
 });
-
-/** Sorts a batch's error: our own ConvexErrors carry a kind; limit errors are known by message. */
-function classify(e: unknown): "stale" | typeof vFailure.type {
-  const data = batchErrorData(e);
-  if (data?.kind === "stale") return "stale";
-  if (data?.kind === "migrateOne") {
-    return { kind: "migrateOne", message: data.message, docId: data.docId, ...(data.nonRetryable ? { nonRetryable: true } : {}) };
-  }
-  if (data?.kind === "limit") return { kind: "limit", message: data.message, docId: data.docId };
-  const message =
-    e instanceof ConvexError && typeof e.data === "string" ? e.data : e instanceof Error ? e.message : String(e);
-  return { kind: isLimitError(message) ? "limit" : "error", message };
-}
 
 /**
  * A batch failed and committed nothing. A transaction-limit failure splits the batch (halves its
@@ -64,13 +44,7 @@ function classify(e: unknown): "stale" | typeof vFailure.type {
  * error and the failing document's id.
  */
 export const recordFailure = internalMutation({
-  args: {
-    name: v.string(),
-    generation: v.number(),
-    cursor: v.union(v.string(), v.null()),
-    batchSize: v.number(),
-    failure: vFailure,
-  },
+  args: failedBatchArgs,
   returns: v.null(),
   handler: async (ctx, { name, generation, cursor, batchSize, failure }) => {
     const m = await byName(ctx, name);
@@ -78,20 +52,11 @@ export const recordFailure = internalMutation({
     const { nonRetryable, ...reason } = failure;
     const error = { ...reason, at: Date.now() };
     if (failure.kind === "limit") {
-      if (batchSize <= 1) {
-        const message = `${failure.message} (a single document's migration exceeds a Convex transaction limit)`;
-        await fail(ctx, m, { ...error, message });
+      const split = splitPatch(m, batchSize, error);
+      if (!split) {
+        await fail(ctx, m, limitOfOne(error));
         return null;
       }
-      // Halve, but not below a size that just committed (we were probing above it).
-      const good = m.lastGoodSize !== undefined && m.lastGoodSize < batchSize ? m.lastGoodSize : 0;
-      const split = {
-        currentBatchSize: Math.max(1, Math.floor(batchSize / 2), good),
-        sizeCeiling: batchSize,
-        batchesSinceSplit: 0,
-        splits: m.splits + 1,
-        lastError: error,
-      };
       await ctx.db.patch(m._id, split);
       await scheduleStep(ctx, { ...m, ...split }, 0);
       return null;
@@ -125,3 +90,4 @@ export const watchdog = internalMutation({
     return null;
   },
 });
+

@@ -46,51 +46,86 @@ export async function byName(ctx: QueryCtx, name: string): Promise<Migration | n
 /** Throws an Error naming the field and the fix if the client sent a bad spec. */
 export function validateSpec(spec: MigrationSpec): void {
   if (spec.name.length === 0) throw new Error("migrations: a migration's `name` must be non-empty.");
-  const b = spec.batchSize;
-  if (!Number.isInteger(b) || b < 1 || b > MAX_BATCH_SIZE) {
-    throw new Error(
-      `migration "${spec.name}": \`batchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${b}.`,
-    );
-  }
+  validateBatchSize(spec.batchSize, spec.name);
   normalizeRetryPolicy(spec.retry, `migration "${spec.name}" retry`);
 }
 
 /**
- * Starts the first migration of `specs` that is not done, and queues the rest behind it.
- * Done ones are skipped (re-running is a no-op); one that is already running or paused keeps
- * its own driver and adopts the rest as successors if it has none. Returns the started name.
+ * How the caller wants the migration that starts now to run (the runner's `cursor`, `batchSize`
+ * and `oneBatchOnly` arguments). They apply to that one migration, not to its successors.
  */
-export async function startSeries(ctx: MutationCtx, specs: MigrationSpec[]): Promise<string | null> {
+export interface RunOptions {
+  /** Start from this cursor (null: the beginning) instead of the saved one, even if done. */
+  cursor?: string | null;
+  /** Documents per batch for this run, instead of the migration's own `batchSize`. */
+  batchSize?: number;
+  /** Run one batch, then pause (`resume` continues). */
+  oneBatchOnly?: boolean;
+}
+
+/** Throws an Error naming `batchSize` and its range unless it is a valid batch size. */
+export function validateBatchSize(size: number, name: string): void {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    throw new Error(`migration "${name}": \`batchSize\` must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${size}.`);
+  }
+}
+
+/**
+ * Starts the first migration of `specs` that is not done, and queues the rest behind it.
+ * Done ones are skipped (re-running is a no-op), except the first when `options.cursor` is given;
+ * one that is already running keeps its own driver and adopts the rest as successors if it has
+ * none. Returns the started name.
+ */
+export async function startSeries(ctx: MutationCtx, specs: MigrationSpec[], options: RunOptions = {}): Promise<string | null> {
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
     const rest = specs.slice(i + 1);
     const existing = await byName(ctx, spec.name);
-    if (existing?.state === "done") continue;
+    const fromCursor = i === 0 && options.cursor !== undefined;
+    if (existing?.state === "done" && !fromCursor) continue;
     if (existing?.state === "running") {
+      if (fromCursor) {
+        throw new Error(`migration "${spec.name}" is running; pause or cancel it before starting it from a \`cursor\`.`);
+      }
+      await steerRunning(ctx, existing, options);
       await ensureDriver(ctx, existing);
       if (existing.next.length === 0 && rest.length > 0) await adoptSuccessors(ctx, existing, rest);
       return spec.name;
     }
-    await launch(ctx, spec, existing, rest);
+    await launch(ctx, spec, existing, rest, options);
     return spec.name;
   }
   return null;
 }
 
+/** A running migration takes a new `batchSize` from its next batch on, or pauses after its next batch. */
+async function steerRunning(ctx: MutationCtx, m: Migration, options: RunOptions): Promise<void> {
+  const patch = {
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize, currentBatchSize: options.batchSize, sizeCeiling: undefined }),
+    ...(options.oneBatchOnly ? { pauseAfterBatch: true } : {}),
+  };
+  if (Object.keys(patch).length > 0) await ctx.db.patch(m._id, patch);
+}
+
 /** Makes `spec` running from its saved cursor (a fresh one starts at the beginning). */
-async function launch(
+export async function launch(
   ctx: MutationCtx,
   spec: MigrationSpec,
   existing: Migration | null,
   rest: MigrationSpec[],
-): Promise<void> {
+  options: RunOptions & { inline?: boolean },
+): Promise<Migration> {
   const now = Date.now();
+  const batchSize = options.batchSize ?? spec.batchSize;
   const config = {
     fnHandle: spec.fnHandle,
     table: spec.table,
-    batchSize: spec.batchSize,
+    batchSize,
     retry: spec.retry,
     total: spec.total ?? existing?.total,
+    pauseAfterBatch: options.oneBatchOnly ? true : undefined,
+    // Driven by a caller (runToCompletion) instead of scheduled steps.
+    inline: options.inline ? true : undefined,
   };
   let m: Migration;
   if (!existing) {
@@ -98,7 +133,8 @@ async function launch(
       name: spec.name,
       state: "running",
       ...config,
-      ...freshProgress(spec.batchSize),
+      ...freshProgress(batchSize),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       startedAt: now,
       runStartedAt: now,
       generation: 1,
@@ -109,7 +145,11 @@ async function launch(
     const patch = {
       ...config,
       state: "running" as const,
-      currentBatchSize: Math.min(existing.currentBatchSize, spec.batchSize),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+      // An explicit batchSize is used as given; otherwise keep a size a limit split lowered.
+      ...(options.batchSize === undefined
+        ? { currentBatchSize: Math.min(existing.currentBatchSize, batchSize) }
+        : { currentBatchSize: batchSize, sizeCeiling: undefined }),
       attempts: 0,
       lastError: undefined,
       startedAt: existing.startedAt ?? now,
@@ -123,12 +163,14 @@ async function launch(
     await ctx.db.patch(existing._id, patch);
     m = { ...existing, ...patch };
   }
+  await markPending(ctx, rest, spec.name);
+  if (options.inline) return m;
   await scheduleStep(ctx, m, 0);
   await ctx.scheduler.runAfter(WATCHDOG_MS, internal.migrations.driver.watchdog, {
     name: m.name,
     generation: m.generation,
   });
-  await markPending(ctx, rest, spec.name);
+  return m;
 }
 
 /** A running migration picks up successors (runSerially called while it was already running). */
@@ -181,14 +223,36 @@ export async function ensureDriver(ctx: MutationCtx, m: Migration): Promise<bool
   const step = m.driverId ? await ctx.db.system.get(m.driverId) : null;
   const kind = step?.state.kind;
   if (kind === "pending" || kind === "inProgress") return false;
-  const revived = { ...m, generation: m.generation + 1 };
-  await ctx.db.patch(m._id, { generation: revived.generation });
+  // A migration run inline (runToCompletion) has no step: starting it another way takes it over.
+  const revived = { ...m, generation: m.generation + 1, inline: undefined };
+  await ctx.db.patch(m._id, { generation: revived.generation, inline: undefined });
   await scheduleStep(ctx, revived, 0);
   await ctx.scheduler.runAfter(WATCHDOG_MS, internal.migrations.driver.watchdog, {
     name: m.name,
     generation: revived.generation,
   });
   return true;
+}
+
+/**
+ * A batch of `batchSize` hit a transaction limit: the patch that halves the next batch (not
+ * below a size that just committed: we were probing above it), or null if it was one document.
+ */
+export function splitPatch(m: Migration, batchSize: number, error: MigrationError) {
+  if (batchSize <= 1) return null;
+  const good = m.lastGoodSize !== undefined && m.lastGoodSize < batchSize ? m.lastGoodSize : 0;
+  return {
+    currentBatchSize: Math.max(1, Math.floor(batchSize / 2), good),
+    sizeCeiling: batchSize,
+    batchesSinceSplit: 0,
+    splits: m.splits + 1,
+    lastError: error,
+  };
+}
+
+/** A single document's migration exceeded a limit: splitting cannot help. */
+export function limitOfOne(error: MigrationError): MigrationError {
+  return { ...error, message: `${error.message} (a single document's migration exceeds a Convex transaction limit)` };
 }
 
 /** Ends a migration as failed; queued successors stay pending behind it (resume continues). */

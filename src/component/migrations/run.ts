@@ -5,7 +5,7 @@
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
 import { vMigrationSpec, vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
-import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateSpec, type Migration } from "./model.js";
+import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateBatchSize, validateSpec, type Migration } from "./model.js";
 
 /**
  * Runs `specs` in order: the first that is not done starts (from its saved cursor), the rest
@@ -14,9 +14,18 @@ import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateSpe
  * start a second copy. Returns the statuses of all `specs`.
  */
 export const start = mutation({
-  args: { specs: v.array(vMigrationSpec), reset: v.optional(v.boolean()) },
+  args: {
+    specs: v.array(vMigrationSpec),
+    reset: v.optional(v.boolean()),
+    /** For the migration that starts now: its starting cursor (null: the beginning), even if done. */
+    cursor: v.optional(v.union(v.string(), v.null())),
+    /** For the migration that starts now: documents per batch, instead of its own batchSize. */
+    batchSize: v.optional(v.number()),
+    /** For the migration that starts now: run one batch, then pause. */
+    oneBatchOnly: v.optional(v.boolean()),
+  },
   returns: v.array(vMigrationStatus),
-  handler: async (ctx, { specs, reset }) => {
+  handler: async (ctx, { specs, reset, ...options }) => {
     if (specs.length === 0) throw new Error("migrations start: `specs` is empty; pass at least one migration.");
     const names = new Set<string>();
     for (const spec of specs) {
@@ -32,13 +41,14 @@ export const start = mutation({
         if (m) await resetCounts(ctx, m);
       }
     }
-    await startSeries(ctx, specs);
+    if (options.batchSize !== undefined) validateBatchSize(options.batchSize, specs[0].name);
+    await startSeries(ctx, specs, options);
     return await statuses(ctx, specs.map((s) => s.name));
   },
 });
 
 /** Forgets progress so the next run starts at the beginning; stops any running copy. */
-async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void> {
+export async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void> {
   await ctx.db.patch(m._id, {
     state: "pending",
     ...freshProgress(m.batchSize),
@@ -65,24 +75,53 @@ export const cancel = mutation({
   handler: async (ctx, { name }) => {
     const m = await byName(ctx, name);
     if (!m) return null;
-    if (m.state === "running" || m.state === "paused" || m.state === "pending") {
-      await ctx.db.patch(m._id, {
-        state: "canceled",
-        generation: m.generation + 1,
-        endedAt: Date.now(),
-        next: [],
-        waitingOn: undefined,
-      });
-      for (const spec of m.next) {
-        const successor = await byName(ctx, spec.name);
-        if (successor?.state === "pending" && successor.waitingOn === name) {
-          await ctx.db.patch(successor._id, { state: "canceled", waitingOn: undefined, endedAt: Date.now() });
-        }
-      }
-    }
+    await cancelOne(ctx, m);
     return toStatus((await ctx.db.get(m._id))!, Date.now());
   },
 });
+
+/** States `cancelAll` stops: everything not yet finished. */
+const ACTIVE_STATES = ["running", "paused", "pending"] as const;
+
+/**
+ * Cancels every migration that is running, paused or pending (queued). Each keeps its cursor:
+ * running it again continues where it stopped. Returns the statuses of the canceled ones.
+ */
+export const cancelAll = mutation({
+  args: {},
+  returns: v.array(vMigrationStatus),
+  handler: async (ctx) => {
+    const canceled: Migration[] = [];
+    for (const state of ACTIVE_STATES) {
+      canceled.push(...(await ctx.db.query("migrations").withIndex("by_state", (q) => q.eq("state", state)).collect()));
+    }
+    for (const m of canceled) {
+      // A pending successor may already have been canceled with the migration it waited on.
+      const current = (await ctx.db.get(m._id))!;
+      await cancelOne(ctx, current);
+    }
+    const now = Date.now();
+    return await Promise.all(canceled.map(async (m) => toStatus((await ctx.db.get(m._id))!, now)));
+  },
+});
+
+/** Stops one migration and the successors queued behind it; a no-op once it has finished. */
+async function cancelOne(ctx: MutationCtx, m: Migration): Promise<void> {
+  if (!(ACTIVE_STATES as readonly string[]).includes(m.state)) return;
+  await ctx.db.patch(m._id, {
+    state: "canceled",
+    generation: m.generation + 1,
+    endedAt: Date.now(),
+    next: [],
+    waitingOn: undefined,
+  });
+  for (const spec of m.next) {
+    const successor = await byName(ctx, spec.name);
+    if (successor?.state === "pending" && successor.waitingOn === m.name) {
+      await ctx.db.patch(successor._id, { state: "canceled", waitingOn: undefined, endedAt: Date.now() });
+    }
+  }
+}
 
 /**
  * Pauses a running migration after its current batch (a batch in flight is rolled back and

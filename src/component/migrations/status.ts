@@ -8,24 +8,28 @@ import { byName, toStatus } from "./model.js";
 export const DEFAULT_LIST_LIMIT = 100;
 
 /**
- * Statuses of the named migrations (in that order, unknown names left out), or, without names,
- * of the most recently created `limit` migrations (default 100), newest first.
+ * Statuses of the named migrations (in that order, unknown names left out, at most `limit` of
+ * them if given), or, without names, of the most recently created `limit` migrations (default
+ * 100), newest first.
  */
 export const list = query({
   args: { names: v.optional(v.array(v.string())), limit: v.optional(v.number()) },
   returns: v.array(vMigrationStatus),
   handler: async (ctx, { names, limit }) => {
     const now = Date.now();
+    const n = limit ?? (names ? Infinity : DEFAULT_LIST_LIMIT);
+    if (n !== Infinity && (!Number.isInteger(n) || n < 1)) {
+      throw new Error(`migrations list: \`limit\` must be a positive integer, got ${n}.`);
+    }
     if (names) {
       const out: MigrationStatus[] = [];
       for (const name of names) {
+        if (out.length >= n) break;
         const m = await byName(ctx, name);
         if (m) out.push(toStatus(m, now));
       }
       return out;
     }
-    const n = limit ?? DEFAULT_LIST_LIMIT;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`migrations list: \`limit\` must be a positive integer, got ${n}.`);
     const docs = await ctx.db.query("migrations").order("desc").take(n);
     return docs.map((m) => toStatus(m, now));
   },

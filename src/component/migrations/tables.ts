@@ -46,10 +46,16 @@ export const migrations = defineTable({
   generation: v.number(),
   /** The scheduled driver step of the current generation, for the watchdog. */
   driverId: v.optional(v.id("_scheduled_functions")),
+  /** Driven by a caller (runToCompletion) batch by batch, not by scheduled driver steps. */
+  inline: v.optional(v.boolean()),
+  /** Started with `oneBatchOnly`: the next committed batch pauses the migration. */
+  pauseAfterBatch: v.optional(v.boolean()),
   /** Migrations to start, in order, when this one is done (runSerially / next). */
   next: v.array(vMigrationSpec),
   /** For a pending migration: the one it is queued behind. */
   waitingOn: v.optional(v.string()),
-}).index("by_name", ["name"]);
+})
+  .index("by_name", ["name"])
+  .index("by_state", ["state"]);
 
 export const migrationTables = { migrations };

@@ -1,0 +1,2 @@
+// The same generic builders as the test app.
+export * from "../../app/_generated/server.js";
