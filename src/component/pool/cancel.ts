@@ -62,8 +62,9 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
 }
 
 /**
- * Cancels every job in the pool that exists now: running ones at once, pending ones in bounded
- * batches. Jobs enqueued afterwards are not affected. Pending jobs covered by this call never
+ * Cancels every job in the pool that exists now (created at or before the pool's newest job):
+ * running ones at once, pending ones in bounded batches. Jobs enqueued afterwards, even in the
+ * same transaction, are not affected. Pending jobs covered by this call never
  * start, even before their batch comes round: the dispatcher skips them.
  */
 export const cancelAll = mutation({
@@ -75,7 +76,16 @@ export const cancelAll = mutation({
       .withIndex("by_name", (q) => q.eq("name", args.pool))
       .unique();
     if (!pool) return null;
-    const before = Date.now();
+    // The cutoff is the newest job's creation time, read in this transaction: creation times
+    // order jobs exactly (wall time does not: a transaction's Date.now() is fixed at its start,
+    // while jobs inserted in it are created later).
+    const newest = await ctx.db
+      .query("jobs")
+      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
+      .order("desc")
+      .first();
+    if (!newest) return null;
+    const before = newest._creationTime;
     await ctx.db.patch(pool._id, { canceledBefore: before });
     const state = await ctx.db
       .query("dispatchState")

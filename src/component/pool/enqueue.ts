@@ -7,6 +7,7 @@
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
+import { internal } from "../_generated/api.js";
 import { vJobKind, vLogLevel, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { createLogger } from "../../shared/logging.js";
@@ -127,5 +128,10 @@ async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Pr
       .join(", ")}. If two call sites configure this pool differently, they will keep overriding each other.`,
   );
   await ctx.db.patch(existing._id, desired);
+  if (desired.maxParallelism > existing.maxParallelism) {
+    // A raised cap frees slots now. A busy pool waits on completions (or its watchdog), so
+    // wake it; an idle one is woken by this enqueue anyway (a quiet run costs nothing).
+    await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: existing._id });
+  }
   return { ...existing, ...desired };
 }

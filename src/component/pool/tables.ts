@@ -27,7 +27,11 @@ export const pools = defineTable({
    */
   wakeAt: v.optional(v.union(v.number(), v.null())),
   kickOnComplete: v.optional(v.boolean()),
-  /** cancelAll: pending jobs created at or before this time never start. */
+  /**
+   * cancelAll: pending jobs whose `_creationTime` is at or before this never start. It is the
+   * creation time of the pool's newest job when cancelAll ran (not wall time), so jobs enqueued
+   * earlier in the same transaction or millisecond are covered and later ones are not.
+   */
   canceledBefore: v.optional(v.number()),
 }).index("by_name", ["name"]);
 
@@ -105,7 +109,9 @@ export const jobs = defineTable({
   callbackError: v.optional(v.string()),
 })
   .index("by_pool_state_ready", ["pool", "state", "readyAt"])
-  .index("by_pool_expiry", ["pool", "expiresAt"]);
+  .index("by_pool_expiry", ["pool", "expiresAt"])
+  /** A pool's jobs in creation order: cancelAll reads the newest as its cutoff. */
+  .index("by_pool", ["pool"]);
 
 /** Insert-only deltas to the pending/canceled counts, folded in by the dispatcher. */
 export const tallies = defineTable({
