@@ -102,12 +102,12 @@ export class Checker {
 
   /**
    * No job is stranded: if a pool has a free slot and ready pending jobs, the oldest of them
-   * (first in line, whatever else arrives) must have left pending within GRACE_MS.
+   * (first in line, whatever else arrives) must have started within GRACE_MS.
    */
   async notStranded() {
     const { jobs: docs, pools } = await this.tables();
     const now = Date.now();
-    const waiting: { job: JobRecord; free: number; pool: string }[] = [];
+    const waiting: { job: JobRecord; attempt: number; free: number; pool: string }[] = [];
     for (const p of pools) {
       const mine = docs.filter((d) => d.pool === p._id);
       const running = mine.filter((d) => d.state === "running").length;
@@ -116,13 +116,15 @@ export class Checker {
         .filter((d) => d.state === "pending" && d.readyAt <= now && !this.jobs.get(d._id)?.canceled)
         .sort((a, b) => a.readyAt - b.readyAt || a._creationTime - b._creationTime);
       const first = ready[0] && this.jobs.get(ready[0]._id);
-      if (first) waiting.push({ job: first, free: p.maxParallelism - running, pool: p.name });
+      if (first) waiting.push({ job: first, attempt: ready[0].attempt, free: p.maxParallelism - running, pool: p.name });
     }
     await this.clock.advance(GRACE_MS);
     if (waiting.length === 0) return;
     const after = new Map((await this.tables()).jobs.map((d: JobDoc) => [d._id, d]));
     for (const w of waiting) {
-      if (after.get(w.job.id)?.state === "pending") {
+      // Still pending with no new attempt: it never started (a retry back in backoff did).
+      const later = after.get(w.job.id);
+      if (later?.state === "pending" && later.attempt === w.attempt) {
         this.fail(`pool ${w.pool}: ${w.job.key} stayed pending for ${GRACE_MS} ms with ${w.free} slot(s) free`);
       }
     }
