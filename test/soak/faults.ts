@@ -26,6 +26,8 @@ function patch(fn: Registered, make: (real: Handler, restore: () => void) => Han
 
 /** Undoes every patch (call between scenarios). */
 export function restoreAll() {
+  dispatchFaultsLeft = 0;
+  lastDispatchFaultAt = -Infinity;
   for (const [fn, real] of originals) fn._handler = real;
   originals.clear();
 }
@@ -35,15 +37,24 @@ export function restoreAll() {
  * The next `n` dispatch runs throw after doing their work (so it all rolls back), as a bug or an
  * exceeded transaction limit would. `onFault` hears each one.
  */
-export function failDispatches(n: number, onFault: () => void) {
-  let left = n;
+export function failDispatches(n: number, onFault: () => void): boolean {
+  // One burst at a time, and not until the last one's retries have run: at most 3 failures in a
+  // row, so the retries' backoff (100 + 200 + 400 ms) fits in the checks' grace period. Longer
+  // runs of failures are tested on their own (test/dispatchFailure.test.ts): the pool resumes
+  // after the backoff, which doubles with each failure.
+  if (dispatchFaultsLeft > 0 || Date.now() - lastDispatchFaultAt < 2_000) return false;
+  dispatchFaultsLeft = n;
   patch(dispatchModule.run as unknown as Registered, (real, restore) => async (ctx, args) => {
-    if (--left <= 0) restore();
+    if (--dispatchFaultsLeft <= 0) restore();
     await real(ctx, args);
+    lastDispatchFaultAt = Date.now();
     onFault();
     throw new Error("simulated: the dispatch run exceeded a transaction limit");
   });
+  return true;
 }
+let dispatchFaultsLeft = 0;
+let lastDispatchFaultAt = -Infinity;
 
 /**
  * The next action runner dies. `killAfterMs` is how long a "mid" runner lives. `onKill` gets the
