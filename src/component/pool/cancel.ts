@@ -53,7 +53,10 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
   if (!run || run.state.kind !== "inProgress") {
     const done = await transition(ctx, job, "canceled", { ...final, workerId: undefined });
     await runOnComplete(ctx, done, pool);
-    await requestDispatch(ctx, pool._id, now); // its slot is free now
+    // Its slot is free now. This cancel is the job's completion: a full pool ("covered") counts
+    // on a completion to wake the dispatcher, so schedule a run unconditionally, as `complete`
+    // does (an insert: it conflicts with no one).
+    await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
     return true;
   }
   await ctx.db.patch(job._id, { cancelRequested: true });

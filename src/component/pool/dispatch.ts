@@ -8,6 +8,11 @@
  *   4. cleans up a bounded batch of expired finished jobs, when one is due,
  *   5. decides how it will next wake and what it publishes for enqueue (./wake.ts).
  * Every read is bounded by maxParallelism or a constant, never by the queue's length.
+ *
+ * `dispatch`, the function everything schedules, is a thin shell around the run (`run`): it calls
+ * it as a nested mutation, so a run that throws (a bug, a transaction limit) rolls back only its
+ * own writes; the shell logs the failure and schedules a retry with backoff, so no pool waits
+ * forever on a timer or a follow-up that rolled back with the run.
  */
 import { v } from "convex/values";
 import { internalMutation, type MutationCtx } from "../_generated/server.js";
@@ -29,8 +34,54 @@ const CLEANUP_BATCH = 100;
 type State = Doc<"dispatchState">;
 type Counts = State["counts"];
 
+/** First retry of a dispatch run that threw; doubles per consecutive failure, up to the max. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 30_000;
+/**
+ * The run's own limits, a fifth below Convex's: a run that would exceed one fails as a nested
+ * transaction, leaving the shell room to log it and schedule the retry.
+ */
+const RUN_LIMITS = {
+  documentsRead: 25_600,
+  bytesRead: 13_421_772,
+  documentsWritten: 12_800,
+  bytesWritten: 13_421_772,
+  databaseQueries: 3_276,
+  functionsScheduled: 800,
+};
+
+/**
+ * A dispatch run, made safe: the run happens in a nested mutation; if it throws, its writes roll
+ * back (the timer it armed included), the error is logged and the dispatch is retried after a
+ * backoff. `failures` counts the consecutive failures of this chain (unset: none; dispatch runs
+ * scheduled by older versions pass only `pool`).
+ */
 export const dispatch = internalMutation({
-  /** `timerAt`: set when this run is the dispatcher's own timer (see armTimer in ./wake.ts). */
+  /**
+   * `timerAt`: set when this run is the dispatcher's own timer (see armTimer in ./wake.ts).
+   * `failures`: consecutive failed runs before this one (a retry after a failure).
+   */
+  args: { pool: v.id("pools"), timerAt: v.optional(v.number()), failures: v.optional(v.number()) },
+  returns: v.null(),
+  handler: async (ctx, { pool, timerAt, failures = 0 }) => {
+    try {
+      await ctx.runMutation(internal.pool.dispatch.run, { pool, timerAt }, { transactionLimits: RUN_LIMITS });
+    } catch (e) {
+      const poolDoc = await ctx.db.get(pool);
+      if (!poolDoc) return null;
+      const delayMs = Math.min(RETRY_FIRST_MS * 2 ** failures, RETRY_MAX_MS);
+      createLogger(poolDoc.logLevel).error(
+        `dispatch run for pool "${poolDoc.name}" failed (${failures + 1} in a row): ${e instanceof Error ? e.message : String(e)}; retrying in ${delayMs} ms`,
+      );
+      // The failed run's writes rolled back, its timer record included: the retry stands in for it.
+      await ctx.scheduler.runAfter(delayMs, internal.pool.dispatch.dispatch, { pool, timerAt, failures: failures + 1 });
+    }
+    return null;
+  },
+});
+
+/** One dispatch run (see the module comment). Called only by `dispatch`. */
+export const run = internalMutation({
   args: { pool: v.id("pools"), timerAt: v.optional(v.number()) },
   returns: v.null(),
   handler: async (ctx, args) => {

@@ -45,9 +45,18 @@ export const runMutationJob = internalMutation({
  * the job's current one (canceled, or already failed by the watchdog) is ignored.
  */
 export const complete = internalMutation({
-  args: { outcomes: v.array(vAttemptOutcome) },
+  args: {
+    outcomes: v.optional(v.array(vAttemptOutcome)),
+    // Legacy (before 0.2): one outcome per call, from a per-job worker that was already running
+    // old code when the new version was pushed. Without these its outcome would be refused.
+    jobId: v.optional(vAttemptOutcome.fields.jobId),
+    attempt: v.optional(v.number()),
+    outcome: v.optional(vAttemptOutcome.fields.outcome),
+  },
   returns: v.null(),
-  handler: async (ctx, { outcomes }) => {
+  handler: async (ctx, args) => {
+    const { jobId, attempt, outcome } = args;
+    const outcomes = args.outcomes ?? (jobId && attempt !== undefined && outcome ? [{ jobId, attempt, outcome }] : []);
     const pools = new Map<Id<"pools">, Pool | null>();
     const toWake = new Set<Id<"pools">>();
     const retries: Retry[] = [];
