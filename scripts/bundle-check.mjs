@@ -1,5 +1,6 @@
 // Offline check that the published package works in a Convex app, as close to a user's install
-// and deploy as this machine allows (no Convex backend is reachable; see docs/notes):
+// and deploy as this machine allows, with no Convex deployment (step 4 writes the push request
+// and sends nothing):
 //   1. build, `npm pack`, and check the tarball (every `exports` target present, no tests);
 //   2. install the tarball into a temporary copy of example/ (its convex/ functions dir), linking
 //      only the package's declared dependencies and peers, so an undeclared import fails;

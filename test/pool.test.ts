@@ -11,8 +11,8 @@ beforeEach(async () => {
   resetLive();
 });
 afterEach(() => clock.uninstall());
-const drain = (_t?: unknown) => clock.drain();
-const advance = (_t: unknown, ms: number) => clock.advance(ms);
+const drain = () => clock.drain();
+const advance = (ms: number) => clock.advance(ms);
 
 describe("Workpool", () => {
   test("the cap holds while hundreds of jobs with random durations and failures run", async () => {
@@ -34,9 +34,9 @@ describe("Workpool", () => {
           }
         }
       });
-      await advance(t, 500);
+      await advance(500);
     }
-    await drain(t);
+    await drain();
     expect(live.peak).toBe(7);
     expect(live.started).toHaveLength(300);
     const stats = await t.run((ctx) => p.stats(ctx));
@@ -51,7 +51,7 @@ describe("Workpool", () => {
       await a.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 8 }, (_, i) => ({ key: `a-${i}`, ms: 300 })));
       await b.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 20 }, (_, i) => ({ key: `b-${i}`, ms: 300 })));
     });
-    await drain(t);
+    await drain();
     expect(live.peakBy.get("a")).toBe(1);
     expect(live.peakBy.get("b")).toBe(4);
     expect(await t.run((ctx) => a.stats(ctx))).toMatchObject({ succeeded: 8, pending: 0, running: 0 });
@@ -62,9 +62,9 @@ describe("Workpool", () => {
     const t = setup();
     const p = pool();
     await t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, [{ key: "1" }, { key: "2" }]));
-    await drain(t);
+    await drain();
     const ids = await t.run((ctx) => p.enqueueQueryBatch(ctx, internal.fns.read, [{ kind: "write" }, { kind: "none" }]));
-    await drain(t);
+    await drain();
     const statuses = await t.run((ctx) => p.statusBatch(ctx, ids));
     expect(statuses.map((s) => (s?.state === "finished" && s.result.kind === "success" ? s.result.returnValue : s))).toEqual([2, 0]);
   });
@@ -75,7 +75,7 @@ describe("Workpool", () => {
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
     await t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, keys.map((key) => ({ key }))));
     // Each job needs at most a couple of scheduler hops (1 simulated ms each).
-    await advance(t, 30 * 3);
+    await advance(30 * 3);
     expect(live.started).toEqual(keys);
   });
 
@@ -84,7 +84,7 @@ describe("Workpool", () => {
     const p = pool({ maxParallelism: 3 });
     const keys = Array.from({ length: 12 }, (_, i) => `a${i}`);
     await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, keys.map((key, i) => ({ key, ms: 100 + (i % 4) * 50 }))));
-    await drain(t);
+    await drain();
     expect(live.started).toEqual(keys);
     expect(live.peak).toBe(3);
   });
@@ -98,7 +98,7 @@ describe("Workpool", () => {
         throw new Error("caller fails");
       }),
     ).rejects.toThrow("caller fails");
-    await drain(t);
+    await drain();
     expect(live.started).toEqual([]);
     expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, succeeded: 0 });
   });
@@ -109,18 +109,18 @@ describe("Workpool", () => {
     const delayed = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "late" }, { runAfter: 10_000 }));
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "now1" }));
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "now2" }));
-    await advance(t, 100);
+    await advance(100);
     expect(live.started).toEqual(["now1", "now2"]);
     expect(await t.run((ctx) => p.status(ctx, delayed))).toMatchObject({ state: "pending", attempt: 0 });
-    await advance(t, 9_800);
+    await advance(9_800);
     expect(live.started).toEqual(["now1", "now2"]);
-    await advance(t, 300);
+    await advance(300);
     expect(live.started).toEqual(["now1", "now2", "late"]);
     const runAt = Date.now() + 5000;
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "at" }, { runAt }));
-    await advance(t, 4000);
+    await advance(4000);
     expect(live.started).not.toContain("at");
-    await advance(t, 1100);
+    await advance(1100);
     expect(live.started).toContain("at");
   });
 
@@ -136,7 +136,7 @@ describe("Workpool", () => {
     const act = await t.run((ctx) =>
       p.enqueueAction(ctx, internal.fns.work, { key: "w", ms: 10 }, { onComplete: internal.fns.done, context: [3] }),
     );
-    await drain(t);
+    await drain();
     const done = await t.query(api.fns.events, { kind: "done" });
     const byJob = Object.fromEntries(done.map((d: any) => [d.key, d.data]));
     expect(done).toHaveLength(3);
@@ -159,7 +159,7 @@ describe("Workpool", () => {
       p.enqueueMutation(ctx, internal.fns.write, { key: "a" }, { onComplete: internal.fns.badCallback }),
     );
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "b" }));
-    await drain(t);
+    await drain();
     expect(live.started).toEqual(["a", "b"]);
     const s = await t.run((ctx) => p.status(ctx, first));
     expect(s).toMatchObject({ state: "finished", result: { kind: "success" }, callbackError: "callback exploded" });
@@ -172,9 +172,9 @@ describe("Workpool", () => {
     const t = setup();
     const p = pool();
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "q" }));
-    await drain(t);
+    await drain();
     const id = await t.run((ctx) => p.enqueueQuery(ctx, internal.fns.read, { kind: "write" }));
-    await drain(t);
+    await drain();
     expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ result: { kind: "success", returnValue: 1 } });
   });
 
@@ -184,12 +184,12 @@ describe("Workpool", () => {
     const opts = { onComplete: internal.fns.done };
     const running = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "r", ms: 1000 }, opts));
     const pending = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "p", ms: 10 }, opts));
-    await advance(t, 100);
+    await advance(100);
     expect(await t.run((ctx) => p.status(ctx, running))).toMatchObject({ state: "running" });
     expect(await t.run((ctx) => p.cancel(ctx, pending))).toBe(true);
     expect(await t.run((ctx) => p.cancel(ctx, running))).toBe(true);
     expect(await t.run((ctx) => p.cancel(ctx, running))).toBe(false);
-    await drain(t);
+    await drain();
     expect(live.started).toEqual(["r"]);
     const done = await t.query(api.fns.events, { kind: "done" });
     expect(done.map((d: any) => [d.key, d.data.result.kind]).sort()).toEqual(
@@ -199,7 +199,7 @@ describe("Workpool", () => {
     expect(await t.run((ctx) => p.stats(ctx))).toEqual({ pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 2 });
     // The pool still works afterwards.
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "after" }));
-    await drain(t);
+    await drain();
     expect(live.started).toEqual(["r", "after"]);
   });
 
@@ -209,11 +209,11 @@ describe("Workpool", () => {
     await t.run((ctx) =>
       p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 250 }, (_, i) => ({ key: `c${i}`, ms: 500 }))),
     );
-    await advance(t, 10);
+    await advance(10);
     expect(live.started).toHaveLength(2);
     await t.run((ctx) => p.cancelAll(ctx));
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "later" }));
-    await drain(t);
+    await drain();
     expect(live.started.filter((k) => k.startsWith("c"))).toHaveLength(2);
     expect(live.started).toContain("later");
     expect(await t.run((ctx) => p.stats(ctx))).toEqual({ pending: 0, running: 0, succeeded: 1, failed: 0, canceled: 250 });
@@ -227,9 +227,9 @@ describe("Workpool", () => {
     const p = pool({ maxParallelism: 1 });
     const dies = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "big", ms: 10, die: 1 }));
     await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "next" }));
-    await advance(t, 1000);
+    await advance(1000);
     expect(live.started).toEqual(["big"]);
-    await advance(t, 31_000);
+    await advance(31_000);
     expect(live.started).toEqual(["big", "next"]);
     const s = await t.run((ctx) => p.status(ctx, dies));
     expect(s).toMatchObject({ state: "finished", result: { kind: "failed" } });
@@ -242,9 +242,9 @@ describe("Workpool", () => {
     const ids: JobId[] = await t.run((ctx) =>
       p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 150 }, (_, i) => ({ key: `r${i}` }))),
     );
-    await advance(t, 1000);
+    await advance(1000);
     expect((await t.run((ctx) => p.statusBatch(ctx, ids))).every((s) => s?.state === "finished")).toBe(true);
-    await advance(t, 60_000);
+    await advance(60_000);
     expect((await t.run((ctx) => p.statusBatch(ctx, ids))).every((s) => s === null)).toBe(true);
     await clock.drain(10 * 24 * 3600_000);
     expect(clock.nextTimerAt()).toBe(Infinity);
@@ -258,9 +258,9 @@ describe("Workpool", () => {
       p.enqueueMutationBatch(ctx, internal.fns.write, [{ key: "x" }, { key: "y" }], { runAfter: 3600_000 }),
     );
     await t.run((ctx) => p.cancel(ctx, ids[0]));
-    await advance(t, 1000);
+    await advance(1000);
     expect(await t.run((ctx) => p.status(ctx, ids[0]))).toMatchObject({ state: "finished", result: { kind: "canceled" } });
-    await advance(t, 61_000);
+    await advance(61_000);
     expect(await t.run((ctx) => p.status(ctx, ids[0]))).toBeNull();
     expect(await t.run((ctx) => p.status(ctx, ids[1]))).toMatchObject({ state: "pending" });
   });
@@ -272,12 +272,12 @@ describe("Workpool", () => {
     await t.run((ctx) =>
       slow.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 12 }, (_, i) => ({ key: `s${i}`, ms: 1000 }))),
     );
-    await advance(t, 1500);
+    await advance(1500);
     expect(live.peak).toBe(1);
     const fast = pool({ name: "resize", maxParallelism: 4 });
     await t.run((ctx) => fast.enqueueAction(ctx, internal.fns.work, { key: "f", ms: 1000 }));
     expect(warn.mock.calls.some((c) => String(c.join(" ")).includes("maxParallelism=4"))).toBe(true);
-    await drain(t);
+    await drain();
     expect(live.peak).toBe(4);
     warn.mockRestore();
   });
@@ -299,7 +299,7 @@ describe("Workpool", () => {
     await expect(
       t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 1001 }, () => ({ key: "k" })))),
     ).rejects.toThrow(/limit is 1000/);
-    await drain(t);
+    await drain();
     expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0 });
   });
 });

@@ -84,7 +84,7 @@ export const resume = internalMutation({
 
 /**
  * Seeds `count` users for trying migrations out: every `migratedEvery`-th one already has a role,
- * every `badEveryth` one has an invalid email, and each gets a bio of `bioChars` characters.
+ * every `badEvery`-th one has an invalid email, and each gets a bio of `bioChars` characters.
  * Inserts at most 5,000 per call (one transaction).
  */
 export const seedUsers = internalMutation({

@@ -74,8 +74,9 @@ export interface Tally {
 }
 
 type Layer = { metrics: Record<LimitKey, number> };
-type Record_ = { fn?: string; observed: boolean };
-type Tracker = { _layers: Layer[]; __call?: Record_ };
+/** What the harness notes on the call in flight: its function name, and whether it only observes. */
+type CallNote = { fn?: string; observed: boolean };
+type Tracker = { _layers: Layer[]; __call?: CallNote };
 
 const observing = new AsyncLocalStorage<true>();
 let current: Tracker | undefined;

@@ -4,8 +4,6 @@ import type {
   FunctionArgs,
   FunctionReturnType,
   FunctionVisibility,
-  GenericActionCtx,
-  GenericDataModel,
 } from "convex/server";
 
 /** Anything that can run a query: a query, mutation or action ctx. */
@@ -23,8 +21,6 @@ export type RunMutationCtx = RunQueryCtx & {
     args: FunctionArgs<M>,
   ) => Promise<FunctionReturnType<M>>;
 };
-
-export type RunActionCtx = GenericActionCtx<GenericDataModel>;
 
 /** A reference to one of the app's functions, public or internal. */
 export type AnyRef<Type extends "mutation" | "action" | "query"> = FunctionReference<Type, FunctionVisibility>;

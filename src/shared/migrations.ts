@@ -110,8 +110,11 @@ export type BatchErrorData =
   | { kind: "stale"; message: string }
   | { kind: "dryRun"; report: unknown };
 
-/** Marker the component puts in "stale" errors, so both sides recognise them. */
-export const BATCH_ERROR_MARKER = "convex-jobs/migrations";
+/**
+ * Marker on every ConvexError a batch throws to talk to the other side: the errors ("migrateOne",
+ * "limit", the component's "stale") and the dry run's report, which is a reply, not a failure.
+ */
+export const BATCH_REPLY_MARKER = "convex-jobs/migrations";
 
 /**
  * True for Convex's per-transaction limit errors (too many documents or bytes read or written,
@@ -127,7 +130,7 @@ export function isLimitError(message: string): boolean {
 /** Reads `{ kind, ... }` data off a ConvexError-like value, if it carries our marker. */
 export function batchErrorData(e: unknown): BatchErrorData | undefined {
   const data = (e as { data?: unknown } | null)?.data;
-  if (data && typeof data === "object" && (data as { marker?: unknown }).marker === BATCH_ERROR_MARKER) {
+  if (data && typeof data === "object" && (data as { marker?: unknown }).marker === BATCH_REPLY_MARKER) {
     return data as BatchErrorData;
   }
   return undefined;

@@ -7,7 +7,7 @@ import type { GenericDataModel, GenericMutationCtx, TableNamesInDataModel } from
 import { ConvexError, v } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { toJobError } from "../../shared/errors.js";
-import { BATCH_ERROR_MARKER, isLimitError } from "../../shared/migrations.js";
+import { BATCH_REPLY_MARKER, isLimitError } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import type { BatchArgs, DryRunReport, MigrationDefinition } from "./types.js";
 import { nameMatches } from "./registry.js";
@@ -24,7 +24,7 @@ export const batchArgs = {
 
 /** What a batch mutation says about itself when called with `{ describe: true }`. */
 export interface Description {
-  marker: typeof BATCH_ERROR_MARKER;
+  marker: typeof BATCH_REPLY_MARKER;
   table: string;
   batchSize: number;
   retry: Required<RetryPolicy>;
@@ -95,7 +95,7 @@ async function describe<DM extends GenericDataModel, T extends TableNamesInDataM
     }
   }
   return {
-    marker: BATCH_ERROR_MARKER,
+    marker: BATCH_REPLY_MARKER,
     table: def.table,
     batchSize: def.batchSize,
     retry: def.resolvedRetry,
@@ -160,11 +160,11 @@ function failedDoc<DM extends GenericDataModel, T extends TableNamesInDataModel<
 ): string {
   const { message, nonRetryable } = toJobError(e);
   if (isLimitError(message)) {
-    throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "limit", message, docId: doc._id });
+    throw new ConvexError({ marker: BATCH_REPLY_MARKER, kind: "limit", message, docId: doc._id });
   }
   if (def.onError === "skip") return message;
   throw new ConvexError({
-    marker: BATCH_ERROR_MARKER,
+    marker: BATCH_REPLY_MARKER,
     kind: "migrateOne",
     message: `migrateOne threw on ${def.table} document ${doc._id}: ${message}`,
     docId: doc._id,
@@ -186,7 +186,7 @@ function checkPatch<DM extends GenericDataModel, T extends TableNamesInDataModel
   const proto = typeof patch === "object" ? Object.getPrototypeOf(patch) : undefined;
   if (proto === Object.prototype || proto === null) return;
   throw new ConvexError({
-    marker: BATCH_ERROR_MARKER,
+    marker: BATCH_REPLY_MARKER,
     kind: "migrateOne",
     message:
       `migrateOne returned ${returnedType(patch)} for ${def.table} document ${doc._id}: return a plain object ` +
@@ -244,7 +244,7 @@ async function dryRun<DM extends GenericDataModel, T extends TableNamesInDataMod
     report.changed++;
     if (report.samples.length < def.dryRunSamples) report.samples.push({ _id: before._id, before, after });
   }
-  throw new ConvexError({ marker: BATCH_ERROR_MARKER, kind: "dryRun", report } as any);
+  throw new ConvexError({ marker: BATCH_REPLY_MARKER, kind: "dryRun", report } as any);
 }
 
 /** JSON with object keys sorted, so a patch that only reorders fields does not count as a change. */

@@ -376,7 +376,8 @@ export class Migrations<
 }
 
 /**
- * The seed's short form: a configured `define`.
+ * The short form: `define` bound to a component and options, so a migration is declared with one
+ * call (the style of the official migrations package's `makeMigration`).
  * ```ts
  * export const migration = makeMigration<DataModel>(components.jobs);
  * export const setDefaultRole = migration({ name: "setDefaultRole", table: "users", migrateOne: ... });

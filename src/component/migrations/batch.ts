@@ -5,7 +5,7 @@
  */
 import { ConvexError, v } from "convex/values";
 import { mutation } from "../_generated/server.js";
-import { BATCH_ERROR_MARKER, MAX_SKIPPED_IDS } from "../../shared/migrations.js";
+import { BATCH_REPLY_MARKER, MAX_SKIPPED_IDS } from "../../shared/migrations.js";
 import { byName, grownBatchSize, scheduleStep, startSeries } from "./model.js";
 
 export const commit = mutation({
@@ -28,7 +28,7 @@ export const commit = mutation({
     if (!m || m.state !== "running" || m.generation !== args.generation || m.cursor !== args.fromCursor) {
       // Thrown, not returned: the app's batch must roll back its writes too.
       throw new ConvexError({
-        marker: BATCH_ERROR_MARKER,
+        marker: BATCH_REPLY_MARKER,
         kind: "stale",
         message: `migration "${args.name}": this batch is no longer current (${
           !m ? "no such migration" : m.state !== "running" ? `state is ${m.state}` : "another batch got there first"

@@ -1,6 +1,7 @@
 /**
- * One document per migration. Writers: `start`/`control` (user requests), `commit` (inside the
- * app's batch transaction), `recordFailure` and `watchdog` (the driver). See docs/migrations.md.
+ * One document per migration. Writers: `start`, `pause`, `resume`, `cancel`, `cancelAll` (user
+ * requests, run.ts), `commit` (inside the app's batch transaction), `recordFailure` and `watchdog`
+ * (the driver), and inline.ts's `start`/`recordFailure` (runToCompletion). See docs/migrations.md.
  */
 import { defineTable } from "convex/server";
 import { v } from "convex/values";

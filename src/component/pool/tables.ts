@@ -24,14 +24,21 @@ export const pools = defineTable({
   maxParallelism: v.number(),
   retentionMs: v.number(),
   logLevel: vLogLevel,
-  /** Default retry policy for jobs that ask for retries without giving one. */
+  /**
+   * The pool's retry policy as the client last passed it. Stored with the config, never read by the
+   * component: the client resolves `retry: true` to its own policy before enqueue, and each job
+   * carries the policy it runs with.
+   */
   retry: v.optional(vRetryPolicy),
   /**
    * A failed action attempt that will be retried keeps its slot through the backoff and is
    * re-armed in place (one write), instead of going back to the queue (the retrier's pools).
    */
   retryKeepsSlot: v.optional(v.boolean()),
-  /** Retry actions when the job does not say (`retryActionsByDefault`). */
+  /**
+   * Legacy: never written or read. The client applies `retryActionsByDefault` itself when it
+   * resolves a job's retry policy. Kept optional so stored documents stay valid.
+   */
   retryActionsByDefault: v.optional(v.boolean()),
   /**
    * Legacy (before 0.2): the wake fields lived here, so every dispatcher state change was a write
