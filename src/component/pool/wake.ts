@@ -45,16 +45,43 @@ export interface RunOutcome {
   now: number;
 }
 
+/** What a dispatch run saw, as far as the choice of its next wake-up depends on it. */
+export type WakeInput = Pick<
+  RunOutcome,
+  "progress" | "moreWork" | "nextDelayedAt" | "nextExpiry" | "watchdogChecked" | "now"
+> & {
+  /** Jobs running after this run (only their number and kinds matter). */
+  running: Pick<Running, "kind">[];
+  maxParallelism: number;
+  /** The dispatcher's state as this run found it. */
+  state: Pick<State, "idleFollowUps" | "wakeAt" | "confirmAt" | "watchdogAt">;
+};
+
+/** When the dispatcher runs next, and what it stores and publishes for enqueue. */
+export interface WakePlan {
+  /** A follow-up run, while mutation or query jobs are in flight or work was left over. */
+  followUpAt: number | undefined;
+  /** Follow-up runs in a row that saw no progress (sets the follow-ups' backoff). */
+  idleFollowUps: number;
+  /** A run that will see new jobs is on its way, so enqueue need not schedule one. */
+  covered: boolean;
+  /** Published for enqueue: 0 when covered, else null. */
+  wakeAt: 0 | null;
+  /** A run to look again after the pool stopped being covered (see CONFIRM_AFTER_MS). */
+  confirmAt: number | undefined;
+  /** A run to look for dead runs, while jobs run. */
+  watchdogAt: number | undefined;
+  /** The one self-scheduled run: the earliest of the times above, a delayed job and an expiry. */
+  timerAt: number | null;
+}
+
 /**
- * Arms the dispatcher's one timer (for a follow-up, an immediate re-run, the watchdog, a delayed
- * job, a clean-up or a confirm, whichever is first) and writes the dispatcher's state, including
- * `wakeAt` for enqueue: 0 when a run that will see new jobs is on its way (a follow-up, an
- * immediate re-run, or every slot busy so a completion will wake the dispatcher), null otherwise
- * (an enqueue must schedule a run). A single timer also means a second run started by an
- * enqueue or a completion never starts a second chain of follow-ups.
+ * The pure part of decideNextWake: from what a run saw, when the dispatcher must run next.
+ * @param r the run's outcome, the pool's maxParallelism and the dispatcher's state before the run
+ * @returns the times to store and the one the timer is armed for
  */
-export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<void> {
-  const { pool, state, running, now } = r;
+export function planWake(r: WakeInput): WakePlan {
+  const { state, running, now } = r;
   const shortJobsInFlight = running.some((j) => j.kind !== "action");
   const idleFollowUps = r.progress ? 0 : state.idleFollowUps + 1;
   // Mutation and query jobs finish within a second: look again right after them (the scheduler
@@ -65,7 +92,7 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
     : r.moreWork
       ? now
       : undefined;
-  const saturated = running.length >= pool.maxParallelism;
+  const saturated = running.length >= r.maxParallelism;
   const covered = followUpAt !== undefined || (running.length > 0 && saturated);
   const wakeAt = covered ? 0 : null;
   let confirmAt = state.confirmAt !== undefined && state.confirmAt > now ? state.confirmAt : undefined;
@@ -79,19 +106,41 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
   if (!saturated && r.nextDelayedAt !== null) candidates.push(r.nextDelayedAt);
   const due = candidates.filter((t): t is number => t !== undefined);
   const timerAt = due.length ? Math.min(...due) : null;
+  return {
+    followUpAt,
+    idleFollowUps: shortJobsInFlight ? idleFollowUps : 0,
+    covered,
+    wakeAt,
+    confirmAt,
+    watchdogAt,
+    timerAt,
+  };
+}
+
+/**
+ * Arms the dispatcher's one timer (for a follow-up, an immediate re-run, the watchdog, a delayed
+ * job, a clean-up or a confirm, whichever is first) and writes the dispatcher's state, including
+ * `wakeAt` for enqueue: 0 when a run that will see new jobs is on its way (a follow-up, an
+ * immediate re-run, or every slot busy so a completion will wake the dispatcher), null otherwise
+ * (an enqueue must schedule a run). A single timer also means a second run started by an
+ * enqueue or a completion never starts a second chain of follow-ups. The times come from planWake.
+ */
+export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<void> {
+  const { pool, state, running, now } = r;
+  const plan = planWake({ ...r, maxParallelism: pool.maxParallelism });
   // While busy, an earlier timer is harmless (it just looks again); once nothing runs, the
   // timer must be exactly what is still needed, so an idle pool is not woken for nothing.
-  const timer = await armTimer(ctx, pool._id, state.timer, timerAt, now, running.length > 0, r.firedAt);
+  const timer = await armTimer(ctx, pool._id, state.timer, plan.timerAt, now, running.length > 0, r.firedAt);
 
   await ctx.db.patch(state._id, {
     running,
     counts: { ...r.counts, running: running.length },
     timer,
-    idleFollowUps: shortJobsInFlight ? idleFollowUps : 0,
+    idleFollowUps: plan.idleFollowUps,
     nextExpiryAt: r.nextExpiry,
-    wakeAt,
-    confirmAt,
-    watchdogAt,
+    wakeAt: plan.wakeAt,
+    confirmAt: plan.confirmAt,
+    watchdogAt: plan.watchdogAt,
   });
 }
 
