@@ -7,7 +7,9 @@ export default defineConfig({
   resolve: {
     // The example app imports the package by name, as a user would; tests run it from source.
     alias: [
-      { find: /^convex-jobs\/convex\.config$/, replacement: src("component/convex.config.ts") },
+      { find: /^convex-jobs\/convex\.config(\.js)?$/, replacement: src("component/convex.config.ts") },
+      { find: /^convex-jobs\/workpool$/, replacement: src("client/compat/workpool.ts") },
+      { find: /^convex-jobs\/action-retrier$/, replacement: src("client/compat/actionRetrier.ts") },
       { find: /^convex-jobs\/test$/, replacement: src("test.ts") },
       { find: /^convex-jobs$/, replacement: src("client/index.ts") },
     ],

@@ -40,6 +40,11 @@ export class RetryAfterError extends ConvexError<Marked> {
   }
 }
 
+/** True for a NonRetryableError, also one that crossed a function boundary (a plain ConvexError then). */
+export function isNonRetryableError(e: unknown): boolean {
+  return isConvexError(e) && isMarked(e.data) && e.data[MARK] === "nonRetryable";
+}
+
 /** Turns any thrown value into the stored error shape. Recognises ConvexErrors by shape. */
 export function toJobError(e: unknown): JobError {
   if (isConvexError(e)) {

@@ -13,6 +13,7 @@ import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
 import { DEFAULT_MAX_PARALLELISM, MAX_PARALLELISM } from "../../shared/limits.js";
 import type { RetryPolicy } from "../../shared/validators.js";
+import type { CallbackShape } from "../../shared/compat.js";
 import { validateRetryRule } from "../../shared/retryRules.js";
 import {
   checkBoolean,
@@ -75,6 +76,8 @@ export class Workpool {
   /** Who is speaking in messages, e.g. `Workpool "emails"`, and the owner's names for methods. */
   private owner = "";
   private methodNames: Record<string, string> = {};
+  /** The args onComplete receives: ours unless a compat client asked for the official ones. */
+  private callbackShape: CallbackShape | undefined;
   private readonly retryPolicy: Required<RetryPolicy> | undefined;
 
   /**
@@ -329,6 +332,7 @@ export class Workpool {
             fnHandle: await createFunctionHandle(options.onComplete),
             context,
             excludeKinds,
+            argsShape: this.callbackShape,
           }
         : undefined,
     };
@@ -363,6 +367,16 @@ export class Workpool {
     this.owner = owner;
     this.idName = idName;
     this.methodNames = methods;
+    return this;
+  }
+
+  /**
+   * Sends onComplete the official components' args (see shared/compat.ts), for the compat
+   * clients `convex-jobs/workpool` and `convex-jobs/action-retrier`. Internal.
+   * @internal
+   */
+  sendCallbackArgsAs(shape: CallbackShape): this {
+    this.callbackShape = shape;
     return this;
   }
 

@@ -8,6 +8,7 @@ import { v, type VString } from "convex/values";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { DEFAULT_RETRY_POLICY, MAX_ATTEMPTS_LIMIT, normalizeRetryPolicy, stripUndefined } from "../../shared/backoff.js";
 import { MAX_PARALLELISM } from "../../shared/limits.js";
+import type { CallbackShape } from "../../shared/compat.js";
 import { validateRetryRule, type RetryRule } from "../../shared/retryRules.js";
 import { vJobResult, vJobStatus, type JobResult, type LogLevel, type RetryPolicy } from "../../shared/validators.js";
 import { checkKeys, describe } from "../../shared/validate.js";
@@ -202,6 +203,16 @@ export class ActionRetrier {
   /** Deletes a finished run's record now instead of after the retention window. */
   cleanup(ctx: RunMutationCtx, runId: RunId): Promise<boolean> {
     return this.pool.cleanup(ctx, runId);
+  }
+
+  /**
+   * Sends onComplete the official retrier's args, `{ runId, result: { type, ... } }`, for the
+   * compat client `convex-jobs/action-retrier` (see src/shared/compat.ts). Internal.
+   * @internal
+   */
+  sendCallbackArgsAs(shape: CallbackShape): this {
+    this.pool.sendCallbackArgsAs(shape);
+    return this;
   }
 }
 

@@ -14,6 +14,7 @@ import { createLogger } from "../../shared/logging.js";
 import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
 import type { Pool } from "./jobs.js";
 import { requestDispatch } from "./wake.js";
+import { vCallbackShape } from "../../shared/compat.js";
 
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -36,7 +37,7 @@ export const vJobSpec = v.object({
   runAt: v.optional(v.number()),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   retryIf: v.optional(vRetryRule),
-  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)), argsShape: v.optional(vCallbackShape) })),
 });
 
 /**
@@ -140,8 +141,10 @@ export async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.ty
     });
     return (await ctx.db.get(id))!;
   }
+  // `retry` is not a conflict: each job carries its own resolved policy (the stored one is never
+  // read), so two call sites with different policies (as the official packages allow) override nothing.
   const changed = (Object.keys(desired) as (keyof typeof desired)[]).filter(
-    (k) => JSON.stringify(existing[k]) !== JSON.stringify(desired[k]),
+    (k) => k !== "retry" && JSON.stringify(existing[k]) !== JSON.stringify(desired[k]),
   );
   if (changed.length === 0) return existing;
   createLogger(desired.logLevel).warn(

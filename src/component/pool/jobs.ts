@@ -10,6 +10,7 @@ import type { ActionCtx, MutationCtx } from "../_generated/server.js";
 import { vJobError, type JobError } from "../../shared/validators.js";
 import { MAX_DOCUMENT_BYTES, convexSize, documentSize, formatBytes } from "../../shared/validate.js";
 import { toJobError } from "../../shared/errors.js";
+import { callbackArgs } from "../../shared/compat.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
 import { assertTransition, type JobState } from "./state.js";
@@ -181,18 +182,16 @@ function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>)
 /**
  * Calls the job's onComplete in a nested transaction, unless the result's kind is one the
  * enqueue excluded (`onCompleteExcludeKinds`). If it throws, its writes roll back, the error is
- * stored on the job and logged; the job's result stands and the pool moves on.
+ * stored on the job and logged; the job's result stands and the pool moves on. The args take the
+ * shape the enqueue asked for (ours unless a compat client tagged it: shared/compat.ts).
  */
 export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Promise<Job> {
   jobFinished(pool, job, Date.now()); // every final result passes here exactly once
   if (!job.onComplete || !job.result) return job;
   if (job.onComplete.excludeKinds?.includes(job.result.kind)) return job;
   try {
-    await ctx.runMutation(job.onComplete.fnHandle as FunctionHandle<"mutation">, {
-      jobId: job._id,
-      context: job.onComplete.context,
-      result: job.result,
-    });
+    const { fnHandle, argsShape, context } = job.onComplete;
+    await ctx.runMutation(fnHandle as FunctionHandle<"mutation">, callbackArgs(argsShape, job._id, context, job.result));
     return job;
   } catch (e) {
     const callbackError = toJobError(e).message;

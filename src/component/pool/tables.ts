@@ -7,6 +7,7 @@ import { v, type Infer } from "convex/values";
 import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
+import { vCallbackShape } from "../../shared/compat.js";
 
 /** Pool options that `configure` can change at runtime. */
 export const vPoolOverrides = v.object({
@@ -123,8 +124,11 @@ export const jobs = defineTable({
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   /** Data-only rule deciding which errors are retried (see retries/). */
   retryIf: v.optional(vRetryRule),
-  /** `excludeKinds`: final result kinds for which onComplete is not called. */
-  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
+  /**
+   * `excludeKinds`: final result kinds for which onComplete is not called. `argsShape`: the args
+   * it receives (unset: ours; see shared/compat.ts).
+   */
+  onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)), argsShape: v.optional(vCallbackShape) })),
   workerId: v.optional(v.id("_scheduled_functions")),
   startedAt: v.optional(v.number()),
   lastError: v.optional(vJobError),
