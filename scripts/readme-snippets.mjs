@@ -1,5 +1,6 @@
 // Reads README.md's TypeScript blocks and its test recipe, for scripts/check-readme.mjs (every
-// block must typecheck) and scripts/bundle-check.mjs (the recipe must pass, 20 runs in a row).
+// block must typecheck; the guides in docs/ too) and scripts/first-hour.mjs (the recipe must pass,
+// 20 runs in a row).
 //
 // Markers are HTML comments, invisible on GitHub and npm. Right before a ```ts block:
 //   <!-- snippet: convex/items.ts -->    the block is the app file convex/items.ts
