@@ -10,31 +10,18 @@
 //   5. evaluate every bundled function module in Node, as the backend's analyze step would, and
 //      check the pool's enqueue/dispatch/worker modules register Convex functions;
 //   6. run the example's tests against the installed package (`convex-jobs/test` from dist), and
-//      check they print no stack traces (a user's passing `npm test` must be quiet);
-//   7. typecheck every ```ts block of README.md against the installed package, written as the
-//      files of a fresh app (check-readme.mjs);
-//   8. copy the README's test recipe, verbatim, into that app (the README's own example code)
-//      and run it 20 times in a row.
+//      check they print no stack traces (a user's passing `npm test` must be quiet).
+// What a new user meets first (the README's and guides' snippets, the test recipe run 20 times,
+// the official packages' examples) is scripts/first-hour.mjs.
 // Exits non-zero on the first failure. Usage: npm run bundle-check [-- --keep] (--keep leaves the
 // temporary directory for inspection).
-import { execFileSync, spawnSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { APP_COMPILER_OPTIONS, textProblems, typecheckSnippets } from "./check-readme.mjs";
+import { APP_COMPILER_OPTIONS } from "./check-readme.mjs";
 import { convexCli, repoRoot } from "./convex-cli.mjs";
-import { testRecipe } from "./readme-snippets.mjs";
+import { install, pack, run, vitest } from "./lib/installed-app.mjs";
 
 const keep = process.argv.includes("--keep");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "convex-jobs-bundle-check-"));
@@ -49,11 +36,6 @@ function ok(line) {
 
 function fail(message) {
   throw new Error(message);
-}
-
-function run(cmd, args, opts = {}) {
-  const res = spawnSync(cmd, args, { stdio: "inherit", ...opts });
-  if (res.status !== 0) fail(`${cmd} ${args.join(" ")} failed with exit code ${res.status}`);
 }
 
 /** Files under `dir`, as sorted posix paths relative to it. */
@@ -78,60 +60,16 @@ function isFunctionModule(rel) {
 const toJs = (rel) => rel.replace(/\.ts$/, ".js");
 
 function step1Pack() {
-  run("npm", ["run", "build"], { cwd: repoRoot });
-  const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], {
-    cwd: repoRoot,
-    encoding: "utf8",
-  });
-  const [info] = JSON.parse(out);
-  const files = new Set(info.files.map((f) => f.path));
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
-  const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === "string" ? [t] : Object.values(t)));
-  const missing = targets.map((t) => t.replace(/^\.\//, "")).filter((t) => !files.has(t));
-  if (missing.length) fail(`tarball lacks exports targets: ${missing.join(", ")}`);
-  const stray = [...files].filter((f) => /\.test\.|(^|\/)node_modules\/|^bench\/|^example\//.test(f));
-  if (stray.length) fail(`tarball holds files users never need: ${stray.join(", ")}`);
-  ok(`packed ${info.filename}: ${info.entryCount} files, ${(info.size / 1024).toFixed(1)} KiB, all ${targets.length} exports targets present`);
-  return { tarball: path.join(tmp, info.filename), pkg };
+  const packed = pack(tmp);
+  ok(packed.summary);
+  return packed;
 }
 
 function step2Install(tarball, pkg) {
-  const modules = path.join(app, "node_modules");
-  mkdirSync(modules, { recursive: true });
   cpSync(path.join(repoRoot, "example/convex"), path.join(app, "convex"), { recursive: true });
   cpSync(path.join(repoRoot, "example/tests"), path.join(app, "tests"), { recursive: true });
-  execFileSync("tar", ["-xzf", tarball, "-C", tmp]);
-  cpSync(path.join(tmp, "package"), path.join(modules, "convex-jobs"), { recursive: true });
-  rmSync(path.join(tmp, "package"), { recursive: true });
-  // What npm would install next to the package: its dependencies and required peers. The app's
-  // test tooling (vitest, convex-test, edge-runtime) is the user's own dev dependency.
-  const optionalPeers = Object.keys(pkg.peerDependenciesMeta ?? {}).filter((p) => pkg.peerDependenciesMeta[p].optional);
-  const requiredPeers = Object.keys(pkg.peerDependencies ?? {}).filter((p) => !optionalPeers.includes(p));
-  const linked = [
-    ...Object.keys(pkg.dependencies ?? {}),
-    ...requiredPeers,
-    ...optionalPeers,
-    "vitest",
-    "vite", // its types, for import.meta.glob in the README's test recipe
-    "@edge-runtime/vm",
-    "typescript",
-  ];
-  for (const dep of new Set(linked)) {
-    const from = path.join(repoRoot, "node_modules", dep);
-    if (!existsSync(from)) fail(`${dep} is not installed in ${repoRoot}/node_modules: run npm ci`);
-    mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
-    symlinkSync(from, path.join(modules, dep), "dir");
-  }
-  writeFileSync(
-    path.join(app, "package.json"),
-    JSON.stringify({
-      name: "convex-jobs-example",
-      private: true,
-      type: "module",
-      dependencies: { convex: pkg.peerDependencies.convex, "convex-jobs": `file:${tarball}` },
-    }),
-  );
-  ok(`installed the tarball into a copy of example/ (linked: ${[...new Set(linked)].join(", ")})`);
+  const linked = install(app, tarball, pkg);
+  ok(`installed the tarball into a copy of example/ (linked: ${linked.join(", ")})`);
 }
 
 function step3Typecheck() {
@@ -245,60 +183,11 @@ async function step5Analyze({ push, component }) {
   ok(`bundled modules load in Node; app: ${describe(appFns)}; component: ${describe(componentFns)}`);
 }
 
-/**
- * Runs the app's vitest (with `filters`, if any) and fails unless every test passes with nothing
- * on stderr and no stack trace in the output: a passing run must be quiet.
- */
-function vitest(root, filters = []) {
-  writeFileSync(
-    path.join(root, "vitest.config.mjs"),
-    `export default { test: { environment: "edge-runtime", server: { deps: { inline: ["convex-test"] } } } };\n`,
-  );
-  const res = spawnSync(process.execPath, [path.join(root, "node_modules/vitest/vitest.mjs"), "run", "--root", root, ...filters], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, CI: "true", NO_COLOR: "1" },
-  });
-  const output = `${res.stdout}${res.stderr}`;
-  process.stdout.write(output);
-  if (res.status !== 0) fail(`vitest ${filters.join(" ")} failed with exit code ${res.status}`);
-  const noisy = output.split("\n").filter((l) => /^stderr \||^\s+at .+:\d+:\d+\)?$/.test(l));
-  if (noisy.length) fail(`the passing test run printed logs or stack traces:\n${noisy.slice(0, 10).join("\n")}`);
-  return output;
-}
-
 function step6Tests() {
   // The example's scale tests are slow on a loaded machine: the repository's own timeout
   // (vitest.config.ts), not vitest's 5 s default. The README recipe (step 8) keeps the default.
   vitest(app, ["--testTimeout", "60000"]);
   ok("example tests pass against the installed package (convex-jobs/test from dist), printing no stack traces");
-}
-
-function step7Readme() {
-  const problems = textProblems();
-  if (problems.length) fail(`README.md:\n  ${problems.join("\n  ")}`);
-  const dir = path.join(tmp, "readme-app");
-  const { ok: typechecks, output, count } = typecheckSnippets({ dir, nodeModules: path.join(app, "node_modules"), fromSource: false });
-  if (!typechecks) fail(`README.md snippets do not typecheck against the installed package:\n${output}`);
-  ok(`all ${count} \`\`\`ts blocks of README.md typecheck against the installed package`);
-  return dir;
-}
-
-/** Runs of the README's test recipe; each copy is its own test file, so each loads modules cold. */
-const RECIPE_RUNS = 20;
-
-/** Runs the README's test recipe in `readmeApp`, the app made of the README's own blocks. */
-function step8Recipe(readmeApp) {
-  const { file, code } = testRecipe();
-  if (!file.startsWith("convex/") || !file.endsWith(".test.ts")) fail(`the test recipe is ${file}; expected convex/*.test.ts`);
-  const base = file.slice(0, -".test.ts".length);
-  for (let i = 1; i <= RECIPE_RUNS; i++) {
-    writeFileSync(path.join(readmeApp, `${base}.run${String(i).padStart(2, "0")}.test.ts`), `${code}\n`);
-  }
-  const output = vitest(readmeApp, [`${base}.run`]);
-  const passed = Number(/Tests\s+(\d+) passed/.exec(output)?.[1] ?? 0);
-  if (passed !== RECIPE_RUNS) fail(`the README's test recipe: ${passed} of ${RECIPE_RUNS} runs passed`);
-  ok(`the README's test recipe (${file}), copied verbatim into the app made of the README's blocks, passes ${RECIPE_RUNS} runs in a row, each loading modules cold`);
 }
 
 try {
@@ -308,8 +197,6 @@ try {
   const bundle = step4Bundle();
   await step5Analyze(bundle);
   step6Tests();
-  const readmeApp = step7Readme();
-  step8Recipe(readmeApp);
   console.log(`\nbundle-check: PASSED\n${summary.map((s) => `  - ${s}`).join("\n")}`);
 } catch (e) {
   console.error(`\nbundle-check: FAILED: ${e.message}`);
