@@ -105,6 +105,31 @@ describe("convex-jobs/workpool", () => {
   });
 });
 
+describe("an onComplete expecting the other shape", () => {
+  test("its validation error is kept on the job with a hint naming the entry point to use", async () => {
+    const t = setup();
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const ours = new OurWorkpool(components.jobs);
+      const official = new Workpool(components.jobs);
+      const retrier = new ActionRetrier(components.jobs);
+      const ids = await t.run(async (ctx) => [
+        await ours.enqueueMutation(ctx, internal.fns.write, { key: "o" }, { onComplete: internal.compat.workpoolDoneByHand as any }),
+        await official.enqueueMutation(ctx, internal.fns.write, { key: "w" }, { onComplete: internal.fns.done as any }),
+        await retrier.run(ctx, internal.fns.flaky, { key: "r", failures: 0 }, { onComplete: internal.fns.done as any }),
+      ]);
+      await clock.drain();
+      const errors = await t.run(async (ctx) => (await ours.statusBatch(ctx, ids.slice(0, 2))).map((s: any) => s.callbackError));
+      const runError = ((await t.run((ctx) => retrier.retrier.status(ctx, ids[2]))) as any)?.callbackError;
+      expect(errors[0]).toMatch(/`workId`.*this job was enqueued through "convex-jobs", so it gets \{ jobId, context, result \}.*enqueue with Workpool from "convex-jobs\/workpool"/);
+      expect(errors[1]).toMatch(/`jobId`.*enqueued through "convex-jobs\/workpool", so it gets \{ workId, context, result \}/);
+      expect(runError).toMatch(/`jobId`.*enqueued through "convex-jobs\/action-retrier", so it gets \{ runId, result \}/);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+});
+
 describe("convex-jobs/action-retrier", () => {
   test("onComplete gets { runId, result: { type } } (no error data); status is inProgress, then completed", async () => {
     const t = setup();

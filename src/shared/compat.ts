@@ -65,3 +65,21 @@ export function callbackArgs(shape: CallbackShape | undefined, jobId: string, co
       return { jobId, context, result };
   }
 }
+
+/**
+ * A hint for an onComplete that refused its args because it expects another shape (a missing or
+ * extra `jobId`/`workId`/`runId`), naming the entry point that sends the shape it wants; "" for
+ * any other error. Convex's message wording varies by version, so only the field names are read.
+ */
+export function callbackArgsHint(shape: CallbackShape | undefined, message: string): string {
+  if (!/field `(jobId|workId|runId|context)`/.test(message)) return "";
+  const sent = {
+    workpool: 'enqueued through "convex-jobs/workpool", so it gets { workId, context, result } (validate with vOnCompleteArgs)',
+    retrier: 'enqueued through "convex-jobs/action-retrier", so it gets { runId, result } (validate with onCompleteValidator)',
+    ours: 'enqueued through "convex-jobs", so it gets { jobId, context, result } (validate with onCompleteArgs)',
+  }[shape ?? "ours"];
+  return (
+    ` (this job was ${sent}. For the official workpool's { workId, context, result }, enqueue with Workpool from "convex-jobs/workpool"; ` +
+    `for the official retrier's { runId, result }, ActionRetrier from "convex-jobs/action-retrier"; for { jobId, context, result }, the classes from "convex-jobs".)`
+  );
+}

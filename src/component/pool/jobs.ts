@@ -10,7 +10,7 @@ import type { ActionCtx, MutationCtx } from "../_generated/server.js";
 import { vJobError, type JobError } from "../../shared/validators.js";
 import { MAX_DOCUMENT_BYTES, convexSize, documentSize, formatBytes } from "../../shared/validate.js";
 import { toJobError } from "../../shared/errors.js";
-import { callbackArgs } from "../../shared/compat.js";
+import { callbackArgs, callbackArgsHint } from "../../shared/compat.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
 import { assertTransition, type JobState } from "./state.js";
@@ -194,7 +194,8 @@ export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Pro
     await ctx.runMutation(fnHandle as FunctionHandle<"mutation">, callbackArgs(argsShape, job._id, context, job.result));
     return job;
   } catch (e) {
-    const callbackError = toJobError(e).message;
+    const message = toJobError(e).message;
+    const callbackError = message + callbackArgsHint(job.onComplete.argsShape, message);
     createLogger(pool.logLevel).error(`onComplete of job ${job._id} (${jobName(job)}) threw: ${callbackError}`);
     await ctx.db.patch(job._id, { callbackError });
     return { ...job, callbackError };
