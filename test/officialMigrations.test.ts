@@ -11,7 +11,7 @@ import { migrations } from "./officialMigrations/migrations.js";
 import schema from "./officialMigrations/schema.js";
 
 const modules = import.meta.glob("./officialMigrations/**/*.ts");
-await Promise.all([...Object.values(modules), ...Object.values(import.meta.glob("../src/component/**/*.ts"))].map((load) => load()));
+await Promise.all([...Object.values(modules), ...Object.values(import.meta.glob(["../src/component/**/*.ts", "!../src/component/**/*.test.ts"]))].map((load) => load()));
 
 function setup() {
   const t = convexTest({ schema, modules });

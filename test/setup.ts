@@ -9,9 +9,10 @@ import { internal } from "../src/component/_generated/api.js";
 
 export const modules = import.meta.glob("./app/**/*.ts");
 
-// Load every module once up front: the discrete-event clock moves time whenever nothing can make
+// Load every module once up front (not the unit tests beside them, which would run again in
+// every file importing this one): the discrete-event clock moves time whenever nothing can make
 // progress, and a first-time module import (real I/O) would look like "nothing to do".
-await Promise.all([...Object.values(modules), ...Object.values(import.meta.glob("../src/component/**/*.ts"))].map((load) => load()));
+await Promise.all([...Object.values(modules), ...Object.values(import.meta.glob(["../src/component/**/*.ts", "!../src/component/**/*.test.ts"]))].map((load) => load()));
 
 /** `transactionLimits`: true for Convex's limits, or an object to lower some of them. */
 export function setup(opts: { transactionLimits?: boolean | Record<string, number> } = {}) {
