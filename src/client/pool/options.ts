@@ -29,6 +29,8 @@ export const ENQUEUE_OPTION_KEYS = [
   "retryIf",
   "name",
   "onCompleteExcludeKinds",
+  "dedupe",
+  "debounce",
 ] as const satisfies readonly (keyof EnqueueOptions)[];
 /**
  * What a job's args and onComplete context may take together: the document limit less room for

@@ -101,7 +101,76 @@ export interface EnqueueOptions<Context = unknown, Returns = unknown> {
   retry?: boolean | Partial<RetryPolicy>;
   /** Which errors are retried (overrides the pool's `retryIf`). Default: all. */
   retryIf?: RetryRule;
+  /**
+   * At most one live (pending or running) job per key in this pool; see {@link DedupeOptions}.
+   * Single-job enqueues only. With it, enqueue returns `{ jobId, deduped }`.
+   */
+  dedupe?: DedupeOptions;
+  /**
+   * Trailing-edge debounce per key; see {@link DebounceOptions}. Single-job enqueues only, not
+   * with `runAt`/`runAfter` or `dedupe`. With it, enqueue returns `{ jobId, deduped }`.
+   */
+  debounce?: DebounceOptions;
 }
+
+/**
+ * What happens when a job with the same dedupe key is live (pending or running):
+ * - `"reject"`: nothing is enqueued; you get the live job's id with `deduped: true`.
+ * - `"replacePending"`: a pending job with the key (one that has not started) takes this
+ *   enqueue's function, args, name, retry policy and onComplete, keeping its id and queue place
+ *   (`runAt`/`runAfter`, if given, moves it). If only a running one exists, a new job is enqueued.
+ * - `"queueOneAfterActive"`: as replacePending, and the key's jobs run one at a time (it sets the
+ *   job's concurrency key to `"dedupe:" + key` with a limit of 1): while one runs, exactly one
+ *   waits, the latest. Not with the `key` option.
+ *
+ * A job that started (running, or waiting out a retry's backoff) is never replaced. The key is
+ * released when the job ends: succeeded, failed after its last attempt, or canceled.
+ */
+export interface DedupeOptions {
+  /** The dedupe key, e.g. `"sync:" + userId`. Scoped to the pool; at most 1,024 characters. */
+  key: string;
+  /** Default: `"reject"`. */
+  mode?: "reject" | "replacePending" | "queueOneAfterActive";
+  /** A live job created more than this many ms ago no longer counts: a new job is enqueued. */
+  ttlMs?: number;
+}
+
+/**
+ * Trailing-edge debounce: the job runs `delayMs` after the latest enqueue with this key, with
+ * that enqueue's args and onComplete, but no later than `maxWaitMs` after the burst's first
+ * enqueue, so a steady stream still runs. Earlier enqueues of the burst return the same job id
+ * (`deduped: true` from the second on); their onComplete is replaced. A job that already
+ * started absorbs nothing: the next enqueue starts a new burst.
+ */
+export interface DebounceOptions {
+  /** The debounce key, e.g. `"reindex:" + docId`. Scoped to the pool; separate from dedupe keys. */
+  key: string;
+  /** Quiet time after the latest enqueue before the job runs, in ms (>= 0). */
+  delayMs: number;
+  /** Longest a burst can postpone the job, from its first enqueue, in ms (>= delayMs). Required. */
+  maxWaitMs: number;
+}
+
+/** What a single-job enqueue with `dedupe` or `debounce` returns. */
+export interface DedupedEnqueue {
+  /** The job that will run: a new one, or the live one this enqueue was merged into. */
+  jobId: JobId;
+  /** True when no job was inserted: an existing job was returned (reject) or took over this enqueue. */
+  deduped: boolean;
+}
+
+/**
+ * The return type of a single-job enqueue given options of type `O`: a `JobId` without
+ * `dedupe`/`debounce`, a {@link DedupedEnqueue} with one, either when the type cannot tell.
+ */
+export type EnqueueReturn<O> = [O] extends [undefined]
+  ? JobId
+  : O extends { dedupe: object } | { debounce: object }
+    ? DedupedEnqueue
+    : // By keys, not `extends { dedupe?: undefined }`: TS's weak-type check would fail `{ retry: true }`.
+      Extract<keyof O, "dedupe" | "debounce"> extends never
+      ? JobId
+      : JobId | DedupedEnqueue;
 
 /** Status of a job; `null` when it does not exist or was cleaned up after retention. */
 export type JobStatus = Infer<typeof vJobStatus>;

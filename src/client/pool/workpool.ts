@@ -36,8 +36,11 @@ import {
   resolveRunAt,
 } from "./options.js";
 import { defineOnComplete } from "./validators.js";
+import { checkKeyedOptions, oneResult, readResponse } from "./dedupe.js";
 import type {
+  DedupedEnqueue,
   EnqueueOptions,
+  EnqueueReturn,
   JobId,
   JobStatus,
   PoolConfig,
@@ -130,33 +133,33 @@ export class Workpool {
   }
 
   /** Enqueues a mutation. Transactional when called from a mutation. */
-  enqueueMutation<F extends AnyRef<"mutation">, C = unknown>(
+  enqueueMutation<F extends AnyRef<"mutation">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
     args: FunctionArgs<F>,
-    options?: EnqueueOptions<C, FunctionReturnType<F>>,
-  ): Promise<JobId> {
-    return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation");
+    options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<EnqueueReturn<O>> {
+    return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation") as Promise<EnqueueReturn<O>>;
   }
 
   /** Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so. */
-  enqueueAction<F extends AnyRef<"action">, C = unknown>(
+  enqueueAction<F extends AnyRef<"action">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
     args: FunctionArgs<F>,
-    options?: EnqueueOptions<C, FunctionReturnType<F>>,
-  ): Promise<JobId> {
-    return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction");
+    options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<EnqueueReturn<O>> {
+    return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction") as Promise<EnqueueReturn<O>>;
   }
 
   /** Enqueues a query; its return value reaches `status` and onComplete. */
-  enqueueQuery<F extends AnyRef<"query">, C = unknown>(
+  enqueueQuery<F extends AnyRef<"query">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
     args: FunctionArgs<F>,
-    options?: EnqueueOptions<C, FunctionReturnType<F>>,
-  ): Promise<JobId> {
-    return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery");
+    options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<EnqueueReturn<O>> {
+    return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery") as Promise<EnqueueReturn<O>>;
   }
 
   /** Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction. */
@@ -166,7 +169,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch");
+    return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch").then((r) => r.ids);
   }
 
   /** Enqueues one action job per element of `argsArray` (at most 1,000). */
@@ -176,7 +179,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch");
+    return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch").then((r) => r.ids);
   }
 
   /** Enqueues one query job per element of `argsArray` (at most 1,000). */
@@ -186,7 +189,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "query", fn, argsArray, options, "enqueueQueryBatch");
+    return this.enqueueMany(ctx, "query", fn, argsArray, options, "enqueueQueryBatch").then((r) => r.ids);
   }
 
   /**
@@ -281,9 +284,8 @@ export class Workpool {
     args: unknown,
     options: EnqueueOptions<any, any> | undefined,
     method: string,
-  ): Promise<JobId> {
-    const [id] = await this.enqueueMany(ctx, kind, fn, [args], options, method, false);
-    return id;
+  ): Promise<JobId | DedupedEnqueue> {
+    return oneResult(await this.enqueueMany(ctx, kind, fn, [args], options, method, false));
   }
 
   private async enqueueMany(
@@ -294,9 +296,10 @@ export class Workpool {
     options: EnqueueOptions<any, any> = {},
     method: string,
     batch = true,
-  ): Promise<JobId[]> {
+  ): Promise<{ ids: JobId[]; deduped?: boolean[] }> {
     const where = this.where(method);
     checkMutationCtx(ctx, where);
+    const keyed = checkKeyedOptions(options, batch, where);
     const fnName = checkFunctionRef(fn, "fn", where);
     if (!Array.isArray(argsArray)) {
       throw new Error(`${where}: \`argsArray\` must be an array of args objects (one job each), got ${describe(argsArray)}.`);
@@ -324,6 +327,7 @@ export class Workpool {
       runAt,
       retry,
       retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
+      ...keyed,
       onComplete: options.onComplete
         ? {
             fnHandle: await createFunctionHandle(options.onComplete),
@@ -336,17 +340,18 @@ export class Workpool {
     // pool covers later jobs that are ready no sooner: the component need not schedule another.
     const txn = "db" in ctx ? ctx : undefined;
     const readyAt = Math.max(Date.now(), runAt ?? 0);
-    const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
+    const response = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
       dispatchBy: txn && dispatchGuarantees.get(txn)?.get(this.options.name),
       pool: this.poolConfig(),
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });
-    if (txn && argsArray.length > 0) {
+    // A keyed enqueue may schedule no run (merged) or a later one (debounce): it guarantees nothing.
+    if (txn && argsArray.length > 0 && !keyed.dedupe && !keyed.debounce) {
       const byPool = dispatchGuarantees.get(txn) ?? new Map<string, number>();
       byPool.set(this.options.name, Math.min(byPool.get(this.options.name) ?? Infinity, readyAt));
       dispatchGuarantees.set(txn, byPool);
     }
-    return ids as JobId[];
+    return readResponse(response);
   }
 
   /** "Workpool \"emails\".status" (or the retrier's name for its pool). */

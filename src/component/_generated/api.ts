@@ -23,6 +23,7 @@ import type * as migrations_status from "../migrations/status.js";
 import type * as migrations_tables from "../migrations/tables.js";
 import type * as pool_cancel from "../pool/cancel.js";
 import type * as pool_config from "../pool/config.js";
+import type * as pool_dedupe from "../pool/dedupe.js";
 import type * as pool_dispatch from "../pool/dispatch.js";
 import type * as pool_enqueue from "../pool/enqueue.js";
 import type * as pool_events from "../pool/events.js";
@@ -49,6 +50,7 @@ const fullApi: ApiFromModules<{
   "migrations/tables": typeof migrations_tables;
   "pool/cancel": typeof pool_cancel;
   "pool/config": typeof pool_config;
+  "pool/dedupe": typeof pool_dedupe;
   "pool/dispatch": typeof pool_dispatch;
   "pool/enqueue": typeof pool_enqueue;
   "pool/events": typeof pool_events;

@@ -36,7 +36,8 @@ export const cancel = mutation({
 export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = true): Promise<boolean> {
   if (isFinal(job.state) || job.cancelRequested) return false;
   const now = Date.now();
-  const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs };
+  // Ending the job releases its dedupe/debounce key in the same write (./dedupe.ts).
+  const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs, dedupeKey: undefined };
   if (job.state === "pending") {
     const done = await transition(ctx, job, "canceled", final);
     if (tally) await tallyCanceled(ctx, pool, 1);
@@ -59,7 +60,8 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
     await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
     return true;
   }
-  await ctx.db.patch(job._id, { cancelRequested: true });
+  // Canceled for the caller (onComplete hears it now): its key is free for a new job at once.
+  await ctx.db.patch(job._id, { cancelRequested: true, dedupeKey: undefined });
   await runOnComplete(ctx, { ...job, result: { kind: "canceled" } }, pool);
   return true;
 }

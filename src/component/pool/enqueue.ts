@@ -14,6 +14,7 @@ import { createLogger } from "../../shared/logging.js";
 import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
 import type { Pool } from "./jobs.js";
 import { requestDispatch } from "./wake.js";
+import { keyedEnqueue, vDebounceSpec, vDedupeSpec } from "./dedupe.js";
 
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -37,6 +38,10 @@ export const vJobSpec = v.object({
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   retryIf: v.optional(vRetryRule),
   onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
+  /** At most one live job per key (./dedupe.ts). */
+  dedupe: v.optional(vDedupeSpec),
+  /** Trailing-edge debounce per key (./dedupe.ts). */
+  debounce: v.optional(vDebounceSpec),
 });
 
 /**
@@ -49,7 +54,8 @@ export const vJobSpec = v.object({
  */
 export const enqueue = mutation({
   args: { pool: vPoolConfig, jobs: v.array(vJobSpec), dispatchBy: v.optional(v.number()) },
-  returns: v.array(v.id("jobs")),
+  // `{ ids, deduped }` only when a job has dedupe/debounce, so older clients see no change.
+  returns: v.union(v.array(v.id("jobs")), v.object({ ids: v.array(v.id("jobs")), deduped: v.array(v.boolean()) })),
   handler: async (ctx, { pool: config, jobs, dispatchBy }) => {
     validatePoolConfig(config);
     if (jobs.length > MAX_BATCH) {
@@ -60,9 +66,17 @@ export const enqueue = mutation({
     const pool = await upsertPool(ctx, config);
     const now = Date.now();
     const ids: Id<"jobs">[] = [];
+    const deduped: boolean[] = [];
     let earliest = Infinity;
-    for (const spec of jobs) {
-      const readyAt = Math.max(now, spec.runAt ?? now);
+    for (const [i, spec] of jobs.entries()) {
+      const keyed = await keyedEnqueue(ctx, pool, spec, now, `jobs[${i}]`);
+      deduped.push(keyed.absorbedBy !== undefined);
+      if (keyed.absorbedBy !== undefined) {
+        ids.push(keyed.absorbedBy);
+        earliest = Math.min(earliest, keyed.wakeAt ?? Infinity);
+        continue;
+      }
+      const readyAt = keyed.readyAt ?? Math.max(now, spec.runAt ?? now);
       earliest = Math.min(earliest, readyAt);
       ids.push(
         await ctx.db.insert("jobs", {
@@ -78,13 +92,14 @@ export const enqueue = mutation({
           retry: spec.retry ?? undefined,
           retryIf: spec.retryIf,
           onComplete: spec.onComplete,
+          ...keyed.fields,
         }),
       );
     }
-    if (ids.length === 0) return ids;
-    await ctx.db.insert("tallies", { pool: pool._id, pending: ids.length, canceled: 0 });
-    if (dispatchBy === undefined || earliest < dispatchBy) await requestDispatch(ctx, pool._id, earliest);
-    return ids;
+    const inserted = deduped.filter((d) => !d).length;
+    if (inserted > 0) await ctx.db.insert("tallies", { pool: pool._id, pending: inserted, canceled: 0 });
+    if (earliest < Infinity && (dispatchBy === undefined || earliest < dispatchBy)) await requestDispatch(ctx, pool._id, earliest);
+    return jobs.some((j) => j.dedupe || j.debounce) ? { ids, deduped } : ids;
   },
 });
 

@@ -174,8 +174,9 @@ function storableError(job: Job, error: JobError): JobError {
 /** Characters of an error message kept when the error is too large to store. */
 const MAX_STORED_MESSAGE = 8192;
 
+/** The write that ends a job; it also releases the job's dedupe/debounce key (./dedupe.ts). */
 function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
-  return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined };
+  return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined, dedupeKey: undefined };
 }
 
 /**

@@ -8,6 +8,14 @@ import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy }
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
 
+/** How a job was enqueued with a key: a dedupe mode, or "debounce". */
+export const vDedupeMode = v.union(
+  v.literal("reject"),
+  v.literal("replacePending"),
+  v.literal("queueOneAfterActive"),
+  v.literal("debounce"),
+);
+
 /** Pool options that `configure` can change at runtime. */
 export const vPoolOverrides = v.object({
   maxParallelism: v.optional(v.number()),
@@ -136,11 +144,30 @@ export const jobs = defineTable({
   expiresAt: v.optional(v.number()),
   /** The onComplete callback threw this: recorded, not retried. */
   callbackError: v.optional(v.string()),
+  /**
+   * Dedupe or debounce (./dedupe.ts): the live job's key, namespaced by kind ("dedupe:…" or
+   * "debounce:…"). Cleared in the write that ends the job, so `by_pool_dedupe` holds live jobs only.
+   */
+  dedupeKey: v.optional(v.string()),
+  /** How this job was enqueued: a dedupe mode, or "debounce". Kept after the job ends. */
+  dedupeMode: v.optional(vDedupeMode),
+  /** Debounce: when the burst this job stands for began (its latest start is this + maxWaitMs). */
+  firstEnqueuedAt: v.optional(v.number()),
+  /**
+   * Flow control (issue #8, owned by the dispatcher's work): queue order of a ready pending job;
+   * unset while delayed. A debounce that moves `readyAt` clears it.
+   */
+  rank: v.optional(v.number()),
+  /** Concurrency key, and the per-key cap for it (queueOneAfterActive sets "dedupe:<key>", 1). */
+  key: v.optional(v.string()),
+  keyLimit: v.optional(v.number()),
 })
   .index("by_pool_state_ready", ["pool", "state", "readyAt"])
   .index("by_pool_expiry", ["pool", "expiresAt"])
   /** A pool's jobs in creation order: cancelAll reads the newest as its cutoff. */
-  .index("by_pool", ["pool"]);
+  .index("by_pool", ["pool"])
+  /** Live jobs by dedupe/debounce key, newest last: a dedupe enqueue reads a few of its key's. */
+  .index("by_pool_dedupe", ["pool", "dedupeKey"]);
 
 /** Insert-only deltas to the pending/canceled counts, folded in by the dispatcher. */
 export const tallies = defineTable({
