@@ -90,7 +90,9 @@ describe("dedupe: reject (the default)", () => {
       deduped: true,
     });
     await clock.drain();
-    expect(await t.run((ctx) => p.status(ctx, c.jobId))).toMatchObject({ state: "finished", result: { kind: "failed" } });
+    const ended = await t.run((ctx) => p.status(ctx, c.jobId));
+    expect(ended).toMatchObject({ state: "finished", result: { kind: "failed" } });
+    expect(ended).not.toHaveProperty("dedupe");
     const d = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "after-fail" }, { dedupe }));
     expect(d.deduped).toBe(false);
     // Cancel of a pending job, then of a running action.
@@ -99,6 +101,7 @@ describe("dedupe: reject (the default)", () => {
     expect(e.deduped).toBe(false);
     await clock.advance(500);
     expect(live.started).toContain("long");
+    expect(await t.run((ctx) => p.status(ctx, e.jobId))).toMatchObject({ state: "running", dedupe: { key: "job", mode: "reject" } });
     await t.run((ctx) => p.cancel(ctx, e.jobId));
     const f = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "after-cancel" }, { dedupe }));
     expect(f.deduped).toBe(false);
@@ -221,6 +224,11 @@ describe("debounce", () => {
     }
     expect(results.map((r) => r.deduped)).toEqual([false, true, true]);
     expect(new Set(results.map((r) => r.jobId)).size).toBe(1);
+    expect(await t.run((ctx) => p.status(ctx, results[0].jobId))).toMatchObject({
+      state: "pending",
+      readyAt: t0 + 3500,
+      dedupe: { key: "reindex:doc1", mode: "debounce" },
+    });
     await clock.advance(1400); // 1.4 s after the last enqueue: not yet
     expect(live.started).toEqual([]);
     await clock.drain();

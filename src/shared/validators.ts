@@ -77,6 +77,17 @@ export function vJobResultOf<R extends Validator<any, "required", any>>(returns:
 }
 
 /** A job's status. `null` from `status` means no such job (or it was cleaned up). */
+/** How a job was enqueued with a key: a dedupe mode, or "debounce". */
+export const vDedupeMode = v.union(
+  v.literal("reject"),
+  v.literal("replacePending"),
+  v.literal("queueOneAfterActive"),
+  v.literal("debounce"),
+);
+
+/** A live job's dedupe or debounce key, as `status` shows it (gone once the job ends). */
+const vLiveKey = v.optional(v.object({ key: v.string(), mode: vDedupeMode }));
+
 export const vJobStatus = v.union(
   v.object({
     state: v.literal("pending"),
@@ -87,6 +98,8 @@ export const vJobStatus = v.union(
     /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
     readyAt: v.number(),
     lastError: v.optional(vJobError),
+    /** Enqueued with `dedupe` or `debounce`: its key (held while the job is live) and mode. */
+    dedupe: vLiveKey,
   }),
   v.object({
     state: v.literal("running"),
@@ -95,6 +108,7 @@ export const vJobStatus = v.union(
     startedAt: v.number(),
     lastError: v.optional(vJobError),
     cancelRequested: v.optional(v.boolean()),
+    dedupe: vLiveKey,
   }),
   v.object({
     state: v.literal("finished"),

@@ -2,7 +2,7 @@
 import { v } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
 import { jobOfPool } from "./lookup.js";
-import type { Id } from "../_generated/dataModel.js";
+import type { Doc, Id } from "../_generated/dataModel.js";
 import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
 import { jobName } from "./jobs.js";
@@ -18,10 +18,11 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
   const { job } = found;
   const lastError = job.lastError;
   const name = jobName(job);
-  if (job.state === "pending") return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError };
+  const dedupe = liveKey(job);
+  if (job.state === "pending") return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError, dedupe };
   // A retry that kept its slot: the next attempt is armed for readyAt; to the user it waits.
   if (job.state === "running" && job.readyAt > Date.now()) {
-    return { state: "pending", name, attempt: job.attempt - 1, readyAt: job.readyAt, lastError };
+    return { state: "pending", name, attempt: job.attempt - 1, readyAt: job.readyAt, lastError, dedupe };
   }
   if (job.state === "running") {
     return {
@@ -31,6 +32,7 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
       startedAt: job.startedAt ?? job._creationTime,
       lastError,
       cancelRequested: job.cancelRequested,
+      dedupe,
     };
   }
   return {
@@ -42,6 +44,12 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
     lastError,
     callbackError: job.callbackError,
   };
+}
+
+/** The key a live job holds (its stored key less the "dedupe:"/"debounce:" namespace). */
+function liveKey(job: Doc<"jobs">): { key: string; mode: NonNullable<Doc<"jobs">["dedupeMode"]> } | undefined {
+  if (job.dedupeKey === undefined || job.dedupeMode === undefined) return undefined;
+  return { key: job.dedupeKey.slice(job.dedupeKey.indexOf(":") + 1), mode: job.dedupeMode };
 }
 
 /** A job's status; null if it is gone or belongs to another pool. See ./lookup.ts. */

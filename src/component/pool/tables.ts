@@ -4,17 +4,9 @@
  */
 import { defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
-import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
+import { vDedupeMode, vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
-
-/** How a job was enqueued with a key: a dedupe mode, or "debounce". */
-export const vDedupeMode = v.union(
-  v.literal("reject"),
-  v.literal("replacePending"),
-  v.literal("queueOneAfterActive"),
-  v.literal("debounce"),
-);
 
 /** Pool options that `configure` can change at runtime. */
 export const vPoolOverrides = v.object({
