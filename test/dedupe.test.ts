@@ -109,6 +109,55 @@ describe("dedupe: reject (the default)", () => {
     expect(live.started.filter((k) => !k.startsWith("f#"))).toEqual(["ok", "after-ok", "long", "after-cancel"]);
   });
 
+  test("jobs that ended leave their key's index range, so a lookup reads live jobs only", async () => {
+    const t = setup();
+    const p = pool();
+    /** States of the jobs still holding the stored key (what `by_pool_dedupe` indexes). */
+    const holding = (stored: string): Promise<string[]> =>
+      (t as any).runInComponent("jobs", async (ctx: any) =>
+        (await ctx.db.query("jobs").collect()).filter((j: any) => j.dedupeKey === stored).map((j: any) => j.state),
+      );
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "ok" }, { dedupe: { key: "ok" } }));
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "bad", fail: true }, { dedupe: { key: "bad" } }));
+    const pending = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "p" }, { dedupe: { key: "p" }, runAfter: 60_000 }));
+    const running = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "r", ms: 5000 }, { debounce: { key: "r", delayMs: 0, maxWaitMs: 0 } }));
+    await clock.advance(100);
+    expect(await holding("debounce:r")).toEqual(["running"]);
+    expect(await holding("dedupe:p")).toEqual(["pending"]);
+    await t.run((ctx) => p.cancel(ctx, pending.jobId));
+    await t.run((ctx) => p.cancel(ctx, running.jobId));
+    for (const key of ["dedupe:ok", "dedupe:bad", "dedupe:p", "debounce:r"]) expect(await holding(key)).toEqual([]);
+    await clock.drain();
+  });
+
+  test("a job covered by a cancelAll still in progress does not count", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    const a = await t.run(async (ctx) => {
+      const first = await p.enqueueMutation(ctx, internal.fns.write, { key: "doomed" }, { dedupe: { key: "c" }, runAfter: 60_000 });
+      await p.cancelAll(ctx); // its pending batch has not run yet
+      return first;
+    });
+    const b = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "kept" }, { dedupe: { key: "c" } }));
+    expect(b.deduped).toBe(false);
+    expect(b.jobId).not.toBe(a.jobId);
+    await clock.drain();
+    expect(live.started).toEqual(["kept"]);
+  });
+
+  test("in one mutation, a debounced enqueue does not hold back a plain enqueue that follows it", async () => {
+    const t = setup();
+    const p = pool();
+    await t.run(async (ctx) => {
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "later" }, { debounce: { key: "b", delayMs: 60_000, maxWaitMs: 60_000 } });
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "now" });
+    });
+    await clock.advance(100);
+    expect(live.started).toEqual(["now"]);
+    await clock.drain();
+    expect(live.started).toEqual(["now", "later"]);
+  });
+
   test("ttlMs: a live job older than the ttl does not count", async () => {
     const t = setup();
     const p = pool();
