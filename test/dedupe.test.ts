@@ -4,7 +4,12 @@ import { api, components, internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { pool, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
-import { enqueue, type DedupedEnqueue, type JobId } from "../src/client/index.js";
+import { enqueue, type DedupedEnqueue, type JobId, type OnCompleteArgs, type RunMutationCtx } from "../src/client/index.js";
+import type { FunctionReference } from "convex/server";
+
+/** Typed references (the test app's generated api types args loosely) for the type checks below. */
+const writeRef = internal.fns.write as unknown as FunctionReference<"mutation", "internal", { key: string }, number>;
+const doneRef = internal.fns.done as unknown as FunctionReference<"mutation", "internal", OnCompleteArgs<{ n: number }, any>, null>;
 
 let clock: Clock;
 beforeEach(async () => {
@@ -344,6 +349,29 @@ describe("types and bad input", () => {
     expect(keyed).toEqual({ jobId: expect.any(String), deduped: false });
     const batch = await t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, [{ key: "r" }]));
     expectTypeOf(batch).toEqualTypeOf<JobId[]>();
+  });
+
+  test("keyed options keep args and onComplete context type-checked (npm run typecheck)", () => {
+    // Never called: the @ts-expect-error lines fail `npm run typecheck` if the types stop catching these.
+    const p = pool();
+    async function typed(ctx: RunMutationCtx) {
+      const ok: JobId = await p.enqueueMutation(ctx, writeRef, { key: "x" }, { onComplete: doneRef, context: { n: 1 } });
+      // @ts-expect-error the context does not match the onComplete's
+      await p.enqueueMutation(ctx, writeRef, { key: "x" }, { onComplete: doneRef, context: { n: "1" }, dedupe: { key: "k" } });
+      // @ts-expect-error the args do not match the function's
+      await p.enqueueMutation(ctx, writeRef, { key: 1 }, { dedupe: { key: "k" } });
+      // @ts-expect-error not a mode
+      await p.enqueueMutation(ctx, writeRef, { key: "x" }, { dedupe: { key: "k", mode: "nope" } });
+      // @ts-expect-error maxWaitMs is required
+      await p.enqueueMutation(ctx, writeRef, { key: "x" }, { debounce: { key: "k", delayMs: 5 } });
+      const keyed: DedupedEnqueue = await enqueue(p, ctx, "mutation", writeRef, { key: "x" }, {
+        onComplete: doneRef,
+        context: { n: 1 },
+        debounce: { key: "k", delayMs: 1, maxWaitMs: 1 },
+      });
+      return [ok, keyed];
+    }
+    expect(typeof typed).toBe("function");
   });
 
   test("bad dedupe/debounce options fail at the client, naming the option and the fix", async () => {
