@@ -10,67 +10,136 @@ import type { Doc, Id } from "../_generated/dataModel.js";
 import { transition, type Pool } from "./jobs.js";
 import { jobStarted } from "./events.js";
 import type { Running } from "./tables.js";
+import type { KeyBook } from "./keys.js";
+import type { KeyView } from "./keys.js";
+
+type Entry = Awaited<ReturnType<KeyBook["get"]>>;
 
 /** Most action jobs one runner executes; more started at once get more runners. */
 export const RUNNER_BATCH = 100;
 
 type Counts = Doc<"dispatchState">["counts"];
+type Candidate = { id: Id<"jobs">; rank: number };
+
+/** What a run may start from: unkeyed jobs in rank order and open keys in line order. */
+export interface StartPlan {
+  unkeyed: Candidate[];
+  keys: KeyView["open"];
+  moreKeys: boolean;
+}
 
 /**
- * Starts the jobs the view found ready, oldest first, into free slots. Each is re-read by id (the
- * view is stale): one canceled or started meanwhile is skipped.
+ * Starts ready jobs into free slots, in line order: the unkeyed job with the lowest rank or the
+ * open key with the lowest `at`, whichever comes first, one at a time (a served key goes to the
+ * back: see ./keys.ts). Each job is re-read by id (the view is stale): one canceled or started
+ * meanwhile is skipped. `budget` is the free slots, fewer if the pool's bucket has fewer tokens.
  */
 export async function startReady(
   ctx: MutationCtx,
   pool: Pool,
-  readyIds: Id<"jobs">[],
-  running: Running[],
+  plan: StartPlan,
+  book: KeyBook,
+  budget: number,
   counts: Counts,
   now: number,
 ) {
-  const free = pool.maxParallelism - running.length;
   const started: Running[] = [];
-  if (free <= 0) return { started, moreReady: false, oldestWaitMs: null };
-  const cutoff = pool.canceledBefore ?? -1;
-  const actions: Doc<"jobs">[] = [];
+  const actions: { job: Doc<"jobs">; key?: string }[] = [];
   let skipped = 0;
-  /** The longest a job started here waited since it became ready (for the pool report). */
   let oldestWaitMs: number | null = null;
-  for (const id of readyIds) {
-    if (started.length + actions.length >= free) break;
+  const cutoff = pool.canceledBefore ?? -1;
+  const take = async (id: Id<"jobs">, key?: string) => {
     const job = await ctx.db.get(id);
-    if (!job || job.state !== "pending" || job.readyAt > now || job._creationTime <= cutoff) {
+    if (!job || job.state !== "pending" || job.readyAt > now || job._creationTime <= cutoff || job.key !== key) {
       skipped++;
-      continue;
+      return false;
     }
     oldestWaitMs = Math.max(oldestWaitMs ?? 0, jobStarted(pool, job, now));
-    if (job.kind === "action") {
-      actions.push(job);
+    if (job.kind === "action") actions.push({ job, key });
+    else started.push(await startWorker(ctx, job, key, now));
+    return true;
+  };
+  const line = await openKeys(plan, book);
+  // A key served again in this run must not jump keys the view did not read (they may come first).
+  const lastReadAt = plan.moreKeys && plan.keys.length ? plan.keys[plan.keys.length - 1].at : Infinity;
+  let u = 0;
+  while (started.length + actions.length < budget) {
+    const next = plan.unkeyed[u];
+    const key = line[0];
+    if (!next && !key) break;
+    if (next && (!key || next.rank <= key.at)) {
+      u++;
+      await take(next.id);
       continue;
     }
-    const attempt = job.attempt + 1;
-    const workerId = await ctx.scheduler.runAfter(0, internal.pool.worker.runMutationJob, { jobId: job._id, attempt });
-    await transition(ctx, job, "running", { attempt, workerId, startedAt: now });
-    started.push({ jobId: job._id, attempt, workerId, kind: job.kind });
+    line.shift();
+    const job = key.jobs[key.i++];
+    if (await take(job.id, key.entry.doc.key)) book.started(key.entry);
+    const nextJob = key.jobs[key.i];
+    const at = nextJob ? Math.max(nextJob.rank, now) : Infinity;
+    if (nextJob && book.canStart(key.entry) && at <= lastReadAt) {
+      key.at = at;
+      insertByAt(line, key);
+    } else finishKey(book, key);
   }
+  for (const key of line) if (key.i > 0) finishKey(book, key);
   for (let i = 0; i < actions.length; i += RUNNER_BATCH) {
     started.push(...(await startRunner(ctx, pool._id, actions.slice(i, i + RUNNER_BATCH), now)));
   }
   counts.pending -= started.length;
   counts.running += started.length;
+  const left = u < plan.unkeyed.length || line.length > 0;
   // Jobs skipped as stale left slots free that other ready jobs may fill: look again at once.
-  return { started, moreReady: skipped > 0 && started.length < free, oldestWaitMs };
+  return { started, moreReady: skipped > 0 && started.length < budget, left, oldestWaitMs };
+}
+
+type KeyInLine = KeyView["open"][number] & { entry: Entry; i: number };
+
+/** The view's open keys that may still start a job, read fresh, in line order. */
+async function openKeys(plan: StartPlan, book: KeyBook): Promise<KeyInLine[]> {
+  const line: KeyInLine[] = [];
+  for (const k of plan.keys) {
+    const entry = await book.byId(k.id);
+    if (!entry || entry.doc.lane !== "open" || !book.canStart(entry)) continue;
+    if (k.jobs.length === 0) {
+      // Its head was stale (those jobs started or were canceled): it has nothing ready.
+      book.setHead(entry, null);
+      continue;
+    }
+    line.push({ ...k, at: entry.doc.at, entry, i: 0 });
+  }
+  return line.sort((a, b) => a.at - b.at);
+}
+
+function insertByAt(line: KeyInLine[], key: KeyInLine) {
+  const i = line.findIndex((k) => k.at > key.at);
+  line.splice(i === -1 ? line.length : i, 0, key);
+}
+
+/** Records where a served key's line now starts: its next job read, or none if the view saw all. */
+function finishKey(book: KeyBook, key: KeyInLine) {
+  const next = key.jobs[key.i];
+  book.setHead(key.entry, next ? next.rank : key.more ? key.jobs[key.jobs.length - 1].rank : null);
+}
+
+async function startWorker(ctx: MutationCtx, job: Doc<"jobs">, key: string | undefined, now: number): Promise<Running> {
+  const attempt = job.attempt + 1;
+  const workerId = await ctx.scheduler.runAfter(0, internal.pool.worker.runMutationJob, { jobId: job._id, attempt });
+  await transition(ctx, job, "running", { attempt, workerId, startedAt: now });
+  return { jobId: job._id, attempt, workerId, kind: job.kind, ...(key !== undefined ? { key } : {}) };
 }
 
 /** Schedules one runner for a batch of action jobs and marks them running under it. */
-async function startRunner(ctx: MutationCtx, pool: Id<"pools">, jobs: Doc<"jobs">[], now: number) {
+async function startRunner(ctx: MutationCtx, pool: Id<"pools">, items: { job: Doc<"jobs">; key?: string }[], now: number) {
+  const jobs = items.map((i) => i.job);
   const batch = jobs.map((job) => ({ jobId: job._id, attempt: job.attempt + 1 }));
   const workerId = await ctx.scheduler.runAfter(0, internal.pool.runner.runActions, { pool, jobs: batch });
   const started: Running[] = [];
   for (const [i, job] of jobs.entries()) {
     const { attempt } = batch[i];
     await transition(ctx, job, "running", { attempt, workerId, startedAt: now });
-    started.push({ jobId: job._id, attempt, workerId, kind: "action" });
+    const key = items[i].key;
+    started.push({ jobId: job._id, attempt, workerId, kind: "action", ...(key !== undefined ? { key } : {}) });
   }
   return started;
 }
