@@ -112,12 +112,22 @@ export const run = internalMutation({
     const budget = Math.max(0, Math.min(free, tokens));
     // Stable sort, the promoted first: on equal ranks the job that waited longer goes first.
     const unkeyed = [...promoted.unkeyed, ...view.ready].sort((a, b) => a.rank - b.rank);
-    const plan = { unkeyed, keys: view.keys.open, moreKeys: view.keys.moreOpen };
+    const plan = {
+      unkeyed,
+      keys: view.keys.open,
+      promoted: promoted.keyed,
+      moreKeys: view.keys.moreOpen,
+      lastOpenAt: view.keys.lastOpenAt ?? Infinity,
+      considered: new Set<string>(),
+    };
     const { started, moreReady, left, oldestWaitMs } = await startReady(ctx, pool, plan, book, budget, counts, now);
+    // A key opened in this run that it could not consider (it was not in the view) needs a run.
+    const keysLeft = started.length < budget && book.openBeyond(plan.considered);
     await promoted.writeRanks(new Set(started.map((r) => r.jobId)));
     const bucket = pool.rateLimit && started.length ? take(pool.rateLimit, state.bucket, started.length, now) : state.bucket;
     // Out of tokens with jobs still in line: wake when the next token is due, not before.
-    const tokenWaitAt = pool.rateLimit && left && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
+    const tokenWaitAt =
+      pool.rateLimit && (left || view.waitsForToken) && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
     await book.flush();
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
@@ -129,7 +139,7 @@ export const run = internalMutation({
       progress: settled + started.length + promoted.count > 0 || moreTallies,
       // Slots the watchdog freed were not free in the view: look again at once to fill them.
       moreWork:
-        moreTallies || moreReady || view.moreReady || deadSettled > 0 || promoted.count === PROMOTE_BATCH || view.keys.due.length > 0,
+        moreTallies || moreReady || view.moreReady || deadSettled > 0 || promoted.count === PROMOTE_BATCH || view.keys.due.length > 0 || keysLeft,
       nextDelayedAt: earliest(earliest(earliest(view.nextDelayedAt, retryAt), tokenWaitAt), earliest(view.keys.nextAt, book.nextDueAt())),
       nextExpiry,
       watchdogChecked: watchdogDue,
@@ -214,6 +224,7 @@ async function settleRunning(
  */
 async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, now: number) {
   const unkeyed: { id: Id<"jobs">; rank: number }[] = [];
+  const keyed: { key: string; id: Id<"jobs">; rank: number }[] = [];
   let count = 0;
   for (const id of due) {
     const job = await ctx.db.get(id);
@@ -226,11 +237,12 @@ async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, no
     }
     await ctx.db.patch(id, { rank });
     await book.announce(job.key, rank);
+    keyed.push({ key: job.key, id, rank });
   }
   const writeRanks = async (started: Set<Id<"jobs">>) => {
     for (const { id, rank } of unkeyed) if (!started.has(id)) await ctx.db.patch(id, { rank });
   };
-  return { unkeyed, count: due.length === PROMOTE_BATCH ? PROMOTE_BATCH : count, writeRanks };
+  return { unkeyed, keyed, count: due.length === PROMOTE_BATCH ? PROMOTE_BATCH : count, writeRanks };
 }
 
 function earliest(a: number | null, b: number | null | undefined): number | null {

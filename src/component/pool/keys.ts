@@ -3,7 +3,7 @@
  * blocking. Each key with work has one `keys` document, written only by the dispatcher. Its
  * `lane` says whether the key can start a job now ("open"), and `at` orders it:
  *
- *   open     at = max(rank of its first ready job, when it last started one). A key that just
+ *   open     at = max(rank of its first ready job, just after it last started one). A key that just
  *            started a job goes to the back of the line, so keys take turns: one key's backlog
  *            delays another key's first job by at most one turn.
  *   waiting  at = when its bucket next holds a token (the dispatcher's timer wakes for it).
@@ -32,24 +32,39 @@ const DUE_KEYS_BATCH = 100;
 /** Tokens are fractional; this much below a whole one still counts as one (float rounding). */
 const EPSILON = 1e-9;
 
+const vKeyCandidate = v.object({
+  key: v.string(),
+  /** Its place in line as the view saw it (the run re-reads the key and uses its own). */
+  at: v.number(),
+  /** Its first ready jobs in rank order; `more`: more exist than were read. */
+  jobs: v.array(v.object({ id: v.id("jobs"), rank: v.number() })),
+  more: v.boolean(),
+});
+export type KeyCandidate = Infer<typeof vKeyCandidate>;
+
 export const vKeyView = v.object({
-  /** Open keys in line order, each with its first ready jobs (read: `more` means more exist). */
-  open: v.array(
-    v.object({
-      id: v.id("keys"),
-      at: v.number(),
-      jobs: v.array(v.object({ id: v.id("jobs"), rank: v.number() })),
-      more: v.boolean(),
-    }),
-  ),
-  /** More open keys exist than were read. */
+  /**
+   * Keys that may start a job in this run, with their first ready jobs: the open keys in line
+   * order, and the keys this run may open (an attempt of theirs ended, or a tally brings news).
+   */
+  open: v.array(vKeyCandidate),
+  /** More open keys exist than were read: the last read one's `at` bounds this run's line. */
   moreOpen: v.boolean(),
+  lastOpenAt: v.union(v.number(), v.null()),
   /** Waiting or idle keys whose time has come (to reopen or to drop). */
   due: v.array(v.id("keys")),
   /** The next time a waiting or idle key comes due, if any. */
   nextAt: v.union(v.number(), v.null()),
 });
 export type KeyView = Infer<typeof vKeyView>;
+
+/**
+ * The earliest place in line of a key that started a job at `servedAt`: just behind every job
+ * that was ready by then, so a key never serves twice while another waits its first turn.
+ */
+export function turnAfter(servedAt: number | undefined): number {
+  return servedAt === undefined ? -Infinity : servedAt + 1;
+}
 
 /** The cap of one key: its jobs' `keyLimit`, else the pool's `keyConcurrency`. */
 export function capOf(pool: Pool, doc: Pick<KeyDoc, "limit">): number {
@@ -58,9 +73,10 @@ export function capOf(pool: Pool, doc: Pick<KeyDoc, "limit">): number {
 
 /**
  * The view's part (a stale-snapshot query): open keys in line order with their first ready
- * jobs, at most `budget` keys and about 2 x budget + keys jobs; the keys whose wait is over.
+ * jobs, at most `budget` keys plus the `extra` keys this run may open (as many again), and
+ * about twice the budget of jobs; the keys whose wait is over.
  */
-export async function readKeys(ctx: QueryCtx, pool: Pool, budget: number, now: number): Promise<KeyView> {
+export async function readKeys(ctx: QueryCtx, pool: Pool, budget: number, now: number, extra: string[]): Promise<KeyView> {
   const lane = (l: Lane) => ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", l).lte("at", now));
   const later = (l: Lane) => ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", l).gt("at", now));
   const due = [...(await lane("waiting").take(DUE_KEYS_BATCH)), ...(await lane("idle").take(DUE_KEYS_BATCH))];
@@ -68,28 +84,36 @@ export async function readKeys(ctx: QueryCtx, pool: Pool, budget: number, now: n
     .map((k) => k?.at)
     .filter((at): at is number => at !== undefined && at < NEVER);
   const base = { due: due.map((k) => k._id), nextAt: next.length ? Math.min(...next) : null };
-  if (budget <= 0) return { open: [], moreOpen: false, ...base };
+  if (budget <= 0) return { open: [], moreOpen: false, lastOpenAt: null, ...base };
   const open = await ctx.db
     .query("keys")
     .withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", "open"))
     .take(budget);
+  const listed = new Set(open.map((k) => k.key));
+  const others = [...new Set(extra)].filter((k) => !listed.has(k)).slice(0, budget);
+  const docs: (Pick<KeyDoc, "key" | "at" | "running" | "limit"> | null)[] = [...open];
+  for (const key of others) docs.push((await keyDoc(ctx, pool._id, key)) ?? { key, at: NEVER, running: 0 });
   // Keys take turns, so each needs only its share of the budget read (plus one to see more).
-  const share = Math.max(1, Math.ceil(budget / open.length));
-  const withJobs = [];
-  for (const k of open) {
+  const share = Math.max(1, Math.ceil(budget / docs.length));
+  const candidates: KeyCandidate[] = [];
+  for (const k of docs) {
+    if (!k) continue;
     const n = Math.max(1, Math.min(capOf(pool, k) - k.running, share));
     const jobs = await ctx.db
       .query("jobs")
       .withIndex("by_pool_state_key_rank", (q) => q.eq("pool", pool._id).eq("state", "pending").eq("key", k.key).gte("rank", -Number.MAX_VALUE))
       .take(n + 1);
-    withJobs.push({
-      id: k._id,
-      at: k.at,
-      jobs: jobs.slice(0, n).map((j) => ({ id: j._id, rank: j.rank! })),
-      more: jobs.length > n,
-    });
+    candidates.push({ key: k.key, at: k.at, jobs: jobs.slice(0, n).map((j) => ({ id: j._id, rank: j.rank! })), more: jobs.length > n });
   }
-  return { open: withJobs, moreOpen: open.length === budget, ...base };
+  return { open: candidates, moreOpen: open.length === budget, lastOpenAt: open.at(-1)?.at ?? null, ...base };
+}
+
+/** One key's document, by name. */
+export function keyDoc(ctx: QueryCtx, pool: Id<"pools">, key: string) {
+  return ctx.db
+    .query("keys")
+    .withIndex("by_pool_key", (q) => q.eq("pool", pool).eq("key", key))
+    .unique();
 }
 
 type Entry = { doc: Omit<KeyDoc, "_id" | "_creationTime"> & { _id?: Id<"keys"> }; dirty: boolean; announced: number | null };
@@ -112,10 +136,7 @@ export class KeyBook {
   async get(key: string): Promise<Entry> {
     const had = this.byName.get(key);
     if (had) return had;
-    const doc = await this.ctx.db
-      .query("keys")
-      .withIndex("by_pool_key", (q) => q.eq("pool", this.pool._id).eq("key", key))
-      .unique();
+    const doc = await keyDoc(this.ctx, this.pool._id, key);
     const entry: Entry = {
       doc: doc ?? { pool: this.pool._id, key, lane: "idle", at: NEVER, running: 0, pending: 0, headRank: null },
       dirty: false,
@@ -205,7 +226,7 @@ export class KeyBook {
       at = !droppable ? NEVER : limit ? fullAt(limit, doc.bucket, this.now) : this.now;
     } else if (limit && tokensAt(limit, doc.bucket, this.now) + EPSILON < 1) {
       [lane, at] = ["waiting", nextTokenAt(limit, doc.bucket, this.now)];
-    } else [lane, at] = ["open", Math.max(doc.headRank, doc.servedAt ?? -Infinity)];
+    } else [lane, at] = ["open", Math.max(doc.headRank, turnAfter(doc.servedAt))];
     if (lane !== doc.lane || at !== doc.at) e.dirty = true;
     doc.lane = lane;
     doc.at = at;
@@ -228,6 +249,12 @@ export class KeyBook {
       else await this.ctx.db.insert("keys", rest);
     }
     return open;
+  }
+
+  /** Keys now open that this run did not consider starting (a run must come back for them). */
+  openBeyond(considered: Set<string>): boolean {
+    for (const [name, e] of this.byName) if (e.doc.lane === "open" && !considered.has(name)) return true;
+    return false;
   }
 
   /** Earliest `at` among waiting and droppable idle keys this run wrote (for the timer). */

@@ -11,7 +11,7 @@ import { transition, type Pool } from "./jobs.js";
 import { jobStarted } from "./events.js";
 import type { Running } from "./tables.js";
 import type { KeyBook } from "./keys.js";
-import type { KeyView } from "./keys.js";
+import { turnAfter, type KeyCandidate } from "./keys.js";
 
 type Entry = Awaited<ReturnType<KeyBook["get"]>>;
 
@@ -21,11 +21,17 @@ export const RUNNER_BATCH = 100;
 type Counts = Doc<"dispatchState">["counts"];
 type Candidate = { id: Id<"jobs">; rank: number };
 
-/** What a run may start from: unkeyed jobs in rank order and open keys in line order. */
+/** What a run may start from: unkeyed jobs in rank order and keys that may be open. */
 export interface StartPlan {
   unkeyed: Candidate[];
-  keys: KeyView["open"];
+  keys: KeyCandidate[];
+  /** Keyed jobs that came due in this run. */
+  promoted: { key: string; id: Id<"jobs">; rank: number }[];
+  /** The view read only some of the open keys; the last one read had this place in line. */
   moreKeys: boolean;
+  lastOpenAt: number;
+  /** Filled in: the keys this run considered (others that are open need another run). */
+  considered: Set<string>;
 }
 
 /**
@@ -59,9 +65,9 @@ export async function startReady(
     else started.push(await startWorker(ctx, job, key, now));
     return true;
   };
-  const line = await openKeys(plan, book);
-  // A key served again in this run must not jump keys the view did not read (they may come first).
-  const lastReadAt = plan.moreKeys && plan.keys.length ? plan.keys[plan.keys.length - 1].at : Infinity;
+  // Keys the view did not read may come before any key whose place is after the last one read.
+  const lastReadAt = plan.moreKeys ? plan.lastOpenAt : Infinity;
+  const line = await openKeys(plan, book, lastReadAt);
   let u = 0;
   while (started.length + actions.length < budget) {
     const next = plan.unkeyed[u];
@@ -76,7 +82,7 @@ export async function startReady(
     const job = key.jobs[key.i++];
     if (await take(job.id, key.entry.doc.key)) book.started(key.entry);
     const nextJob = key.jobs[key.i];
-    const at = nextJob ? Math.max(nextJob.rank, now) : Infinity;
+    const at = nextJob ? Math.max(nextJob.rank, turnAfter(now)) : Infinity;
     if (nextJob && book.canStart(key.entry) && at <= lastReadAt) {
       key.at = at;
       insertByAt(line, key);
@@ -93,14 +99,26 @@ export async function startReady(
   return { started, moreReady: skipped > 0 && started.length < budget, left, oldestWaitMs };
 }
 
-type KeyInLine = KeyView["open"][number] & { entry: Entry; i: number };
+type KeyInLine = KeyCandidate & { entry: Entry; i: number };
 
-/** The view's open keys that may still start a job, read fresh, in line order. */
-async function openKeys(plan: StartPlan, book: KeyBook): Promise<KeyInLine[]> {
+/**
+ * The keys that may start a job in this run, read fresh, in line order: the view's candidates
+ * and keys whose delayed jobs came due in this run (`promoted`, merged into their lists). Keys
+ * beyond the last open key the view read are left for the next run.
+ */
+async function openKeys(plan: StartPlan, book: KeyBook, lastReadAt: number): Promise<KeyInLine[]> {
+  const byKey = new Map(plan.keys.map((k) => [k.key, { ...k, jobs: [...k.jobs] }]));
+  for (const p of plan.promoted) {
+    const k = byKey.get(p.key) ?? { key: p.key, at: p.rank, jobs: [], more: true };
+    k.jobs.push({ id: p.id, rank: p.rank });
+    k.jobs.sort((a, b) => a.rank - b.rank);
+    byKey.set(p.key, k);
+  }
   const line: KeyInLine[] = [];
-  for (const k of plan.keys) {
-    const entry = await book.byId(k.id);
-    if (!entry || entry.doc.lane !== "open" || !book.canStart(entry)) continue;
+  for (const k of byKey.values()) {
+    const entry = await book.get(k.key);
+    if (entry.doc.lane !== "open" || !book.canStart(entry) || entry.doc.at > lastReadAt) continue;
+    plan.considered.add(k.key);
     if (k.jobs.length === 0) {
       // Its head was stale (those jobs started or were canceled): it has nothing ready.
       book.setHead(entry, null);

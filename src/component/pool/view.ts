@@ -57,6 +57,8 @@ const vDispatchView = v.object({
   due: v.array(v.id("jobs")),
   /** Concurrency keys (see ./keys.ts). */
   keys: vKeyView,
+  /** Ready jobs beyond what the pool's rate-limit tokens allow now. */
+  waitsForToken: v.boolean(),
   /** The earliest pending job not ready yet (a delayed job or a retry in backoff). */
   nextDelayedAt: v.union(v.number(), v.null()),
 });
@@ -75,6 +77,8 @@ export const dispatchView = internalQuery({
     if (!pool || !state) return null;
     const ended = [];
     const rearmed = [];
+    const endedIds = new Set<string>();
+    const stillRuns = (r: (typeof state.running)[number]) => !endedIds.has(`${r.jobId}:${r.attempt}`);
     for (const r of state.running) {
       const job = await ctx.db.get(r.jobId);
       if (job && job.state === "running" && job.attempt === r.attempt) continue;
@@ -83,6 +87,7 @@ export const dispatchView = internalQuery({
         continue;
       }
       ended.push({ jobId: r.jobId, attempt: r.attempt, state: job?.state ?? null, expiresAt: job?.expiresAt ?? null });
+      endedIds.add(`${r.jobId}:${r.attempt}`);
     }
     const tallies = await ctx.db
       .query("tallies")
@@ -91,7 +96,7 @@ export const dispatchView = internalQuery({
     const free = pool.paused ? 0 : pool.maxParallelism - (state.running.length - ended.length);
     // With a pool-wide rate limit, no more can start than there are tokens.
     const budget = pool.rateLimit ? Math.min(free, Math.floor(tokensAt(pool.rateLimit, state.bucket, now) + 1e-9)) : free;
-    const { ready, moreReady } = await readyJobs(ctx, poolId, budget, pool.canceledBefore);
+    const { ready, moreReady, beyond } = await readyJobs(ctx, poolId, budget, pool.canceledBefore, budget < free);
     const pending = (q: any) => q.eq("pool", poolId).eq("state", "pending").eq("rank", undefined);
     const due = await ctx.db
       .query("jobs")
@@ -101,7 +106,16 @@ export const dispatchView = internalQuery({
       .query("jobs")
       .withIndex("by_pool_state_rank_ready", (q) => pending(q).gt("readyAt", now))
       .first();
-    const keys = await readKeys(ctx, pool, budget, now);
+    // Keys this run may open: those whose attempts ended, and those with news in the tallies.
+    const endedKeys = state.running.filter((r) => r.key !== undefined && !stillRuns(r)).map((r) => r.key!);
+    const newsKeys = tallies.flatMap((t) => (t.keys ?? []).filter((n) => n.rank !== undefined || n.paused === false).map((n) => n.key));
+    const keys = await readKeys(ctx, pool, budget, now, [...endedKeys, ...newsKeys]);
+    // Tokens, not slots, hold back jobs that are ready: the run must wake for the next token.
+    const waitsForToken =
+      budget < free &&
+      (beyond ||
+        keys.moreOpen ||
+        budget === 0 && (await ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", poolId).eq("lane", "open")).first()) !== null);
     const timerDue = [state.timer?.at, state.confirmAt, state.watchdogAt].some((t) => t !== undefined && t <= now);
     const expiryDue = state.nextExpiryAt === undefined || (state.nextExpiryAt !== null && state.nextExpiryAt <= now);
     const shortJobsInFlight = state.running.some((r) => r.kind !== "action");
@@ -127,6 +141,7 @@ export const dispatchView = internalQuery({
       moreReady,
       due: due.map((j) => j._id),
       keys,
+      waitsForToken,
       nextDelayedAt: delayed?.readyAt ?? null,
     };
   },
@@ -136,20 +151,22 @@ export const dispatchView = internalQuery({
  * The first unkeyed ready pending jobs in queue order, as many as could start. While a cancelAll
  * is still canceling, up to SKIP_LIMIT more are read: those it covers are skipped, never started.
  */
-async function readyJobs(ctx: QueryCtx, pool: Id<"pools">, budget: number, canceledBefore: number | undefined) {
-  if (budget <= 0) return { ready: [], moreReady: false };
+async function readyJobs(ctx: QueryCtx, pool: Id<"pools">, budget: number, canceledBefore: number | undefined, peek: boolean) {
+  if (budget <= 0 && !peek) return { ready: [], moreReady: false, beyond: false };
   const cutoff = canceledBefore ?? -1;
-  const limit = budget + (canceledBefore === undefined ? 0 : SKIP_LIMIT);
+  const limit = budget + (canceledBefore === undefined ? 0 : SKIP_LIMIT) + (peek ? 1 : 0);
   const candidates = await ctx.db
     .query("jobs")
     .withIndex("by_pool_state_key_rank", (q) =>
       q.eq("pool", pool).eq("state", "pending").eq("key", undefined).gte("rank", MIN_RANK),
     )
     .take(limit);
-  const ready = candidates.filter((job) => job._creationTime > cutoff).slice(0, budget);
+  const startable = candidates.filter((job) => job._creationTime > cutoff);
+  const ready = startable.slice(0, budget);
   return {
     ready: ready.map((j) => ({ id: j._id, rank: j.rank! })),
     moreReady: candidates.length === limit && ready.length < budget,
+    beyond: startable.length > budget,
   };
 }
 
