@@ -134,6 +134,7 @@ export const run = internalMutation({
       pool,
       state,
       bucket,
+      keyed: book.touched,
       running: [...stillRunning, ...started],
       counts,
       progress: settled + started.length + promoted.count > 0 || moreTallies,

@@ -232,6 +232,11 @@ export class KeyBook {
     doc.at = at;
   }
 
+  /** Whether this run touched any key (the pool has keyed jobs). */
+  get touched(): boolean {
+    return this.byName.size > 0;
+  }
+
   /** Writes what changed; drops keys with nothing left to remember. Returns keys now open. */
   async flush(): Promise<number> {
     let open = 0;

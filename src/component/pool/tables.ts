@@ -117,6 +117,8 @@ export const dispatchState = defineTable({
   watchdogAt: v.optional(v.number()),
   /** The pool's rate-limit bucket (`pools.rateLimit`). */
   bucket: v.optional(vBucket),
+  /** Set once a job with a concurrency key was seen: until then, runs skip reading keys. */
+  keyed: v.optional(v.boolean()),
 }).index("by_pool", ["pool"]);
 
 /** One document per job: its definition, its state and, once finished, its result. */

@@ -109,7 +109,10 @@ export const dispatchView = internalQuery({
     // Keys this run may open: those whose attempts ended, and those with news in the tallies.
     const endedKeys = state.running.filter((r) => r.key !== undefined && !stillRuns(r)).map((r) => r.key!);
     const newsKeys = tallies.flatMap((t) => (t.keys ?? []).filter((n) => n.rank !== undefined || n.paused === false).map((n) => n.key));
-    const keys = await readKeys(ctx, pool, budget, now, [...endedKeys, ...newsKeys]);
+    const keys =
+      state.keyed || newsKeys.length > 0
+        ? await readKeys(ctx, pool, budget, now, [...endedKeys, ...newsKeys])
+        : { open: [], moreOpen: false, lastOpenAt: null, due: [], nextAt: null };
     // Tokens, not slots, hold back jobs that are ready: the run must wake for the next token.
     const waitsForToken =
       budget < free &&

@@ -49,6 +49,8 @@ export interface RunOutcome {
   now: number;
   /** The pool's rate-limit bucket after this run's starts. */
   bucket?: Bucket;
+  /** This run saw a concurrency key. */
+  keyed: boolean;
 }
 
 /** What a dispatch run saw, as far as the choice of its next wake-up depends on it. */
@@ -148,6 +150,7 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
     confirmAt: plan.confirmAt,
     watchdogAt: plan.watchdogAt,
     bucket: r.bucket,
+    ...(r.keyed && !state.keyed ? { keyed: true } : {}),
   });
 }
 
