@@ -110,7 +110,7 @@ export const run = internalMutation({
     const free = pool.paused ? 0 : pool.maxParallelism - stillRunning.length;
     const tokens = pool.rateLimit ? Math.floor(tokensAt(pool.rateLimit, state.bucket, now) + 1e-9) : Infinity;
     const budget = Math.max(0, Math.min(free, tokens));
-    // Stable sort, the promoted first: on equal ranks the job that waited longer goes first.
+    // Stable sort, delayed jobs first: on equal ranks the job that waited longer goes first.
     const unkeyed = [...promoted.unkeyed, ...view.ready].sort((a, b) => a.rank - b.rank);
     const plan = {
       unkeyed,

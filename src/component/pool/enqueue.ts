@@ -94,6 +94,7 @@ export const enqueue = mutation({
           boostMs: spec.boostMs || undefined,
           key: spec.key,
           keyLimit: spec.keyLimit,
+          promote: spec.key !== undefined || spec.boostMs ? true : undefined,
           attempt: 0,
           retry: spec.retry ?? undefined,
           retryIf: spec.retryIf,

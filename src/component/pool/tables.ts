@@ -144,6 +144,12 @@ export const jobs = defineTable({
   key: v.optional(v.string()),
   /** A cap for this job's key that overrides the pool's (dedupe's queueOneAfterActive: 1). */
   keyLimit: v.optional(v.number()),
+  /**
+   * Set on jobs with a key or a priority: when such a job comes due after a delay, the
+   * dispatcher writes its rank (a key must hear of it; a boost changes its place). A plain job
+   * needs no write: its place is its readyAt, read straight from the delayed jobs' index.
+   */
+  promote: v.optional(v.literal(true)),
   /** Attempts started so far. */
   attempt: v.number(),
   /** Attempts turned away with a RateLimitedError: they count toward neither retries nor backoff. */
@@ -168,8 +174,8 @@ export const jobs = defineTable({
   .index("by_pool_state_ready", ["pool", "state", "readyAt"])
   /** Ready pending jobs of one key (unkeyed: key unset) in queue order. */
   .index("by_pool_state_key_rank", ["pool", "state", "key", "rank"])
-  /** Delayed pending jobs (rank unset) by the time they are due. */
-  .index("by_pool_state_rank_ready", ["pool", "state", "rank", "readyAt"])
+  /** Delayed pending jobs (rank unset), plain or to promote, by the time they are due. */
+  .index("by_pool_state_rank_promote_ready", ["pool", "state", "rank", "promote", "readyAt"])
   .index("by_pool_expiry", ["pool", "expiresAt"])
   /** A pool's jobs in creation order: cancelAll reads the newest as its cutoff. */
   .index("by_pool", ["pool"]);

@@ -49,11 +49,11 @@ const vDispatchView = v.object({
   /** Attempts that failed and were re-armed in their slot (a retry that keeps its slot). */
   rearmed: v.array(v.object({ jobId: v.id("jobs"), attempt: v.number(), workerId: v.id("_scheduled_functions") })),
   tallies: v.array(v.object({ id: v.id("tallies"), pending: v.number(), canceled: v.number() })),
-  /** Unkeyed ready jobs in queue order (rank), as many as could start. */
+  /** Unkeyed ready jobs, as many as could start, and as many plain delayed jobs now due, with their ranks. */
   ready: v.array(v.object({ id: v.id("jobs"), rank: v.number() })),
   /** Slots stay free and startable jobs may lie past what was read (skipped canceled ones). */
   moreReady: v.boolean(),
-  /** Delayed jobs now due: the run gives them their rank (and may start them). */
+  /** Delayed jobs with a key or a priority now due: the run writes their rank (and may start them). */
   due: v.array(v.id("jobs")),
   /** Concurrency keys (see ./keys.ts). */
   keys: vKeyView,
@@ -97,14 +97,22 @@ export const dispatchView = internalQuery({
     // With a pool-wide rate limit, no more can start than there are tokens.
     const budget = pool.rateLimit ? Math.min(free, Math.floor(tokensAt(pool.rateLimit, state.bucket, now) + 1e-9)) : free;
     const { ready, moreReady, beyond } = await readyJobs(ctx, poolId, budget, pool.canceledBefore, budget < free);
-    const pending = (q: any) => q.eq("pool", poolId).eq("state", "pending").eq("rank", undefined);
-    const due = await ctx.db
-      .query("jobs")
-      .withIndex("by_pool_state_rank_ready", (q) => pending(q).lte("readyAt", now))
-      .take(PROMOTE_BATCH);
+    // Delayed jobs now due: plain ones start from here in readyAt order (their rank); those
+    // with a key or a priority get their rank written first.
+    const dueOf = (promote: true | undefined, limit: number) =>
+      ctx.db
+        .query("jobs")
+        .withIndex("by_pool_state_rank_promote_ready", (q) =>
+          q.eq("pool", poolId).eq("state", "pending").eq("rank", undefined).eq("promote", promote).lte("readyAt", now),
+        )
+        .take(limit);
+    const tokenBound = budget < free;
+    const plainRead = tokenBound ? await dueOf(undefined, budget + 1) : budget > 0 ? await dueOf(undefined, budget) : [];
+    const plainDue = plainRead.slice(0, budget);
+    const due = await dueOf(true, PROMOTE_BATCH);
     const delayed = await ctx.db
       .query("jobs")
-      .withIndex("by_pool_state_rank_ready", (q) => pending(q).gt("readyAt", now))
+      .withIndex("by_pool_state_ready", (q) => q.eq("pool", poolId).eq("state", "pending").gt("readyAt", now))
       .first();
     // Keys this run may open: those whose attempts ended, and those with news in the tallies.
     const endedKeys = state.running.filter((r) => r.key !== undefined && !stillRuns(r)).map((r) => r.key!);
@@ -115,8 +123,10 @@ export const dispatchView = internalQuery({
         : { open: [], moreOpen: false, lastOpenAt: null, due: [], nextAt: null };
     // Tokens, not slots, hold back jobs that are ready: the run must wake for the next token.
     const waitsForToken =
-      budget < free &&
+      tokenBound &&
       (beyond ||
+        plainRead.length > budget ||
+        due.length > 0 ||
         keys.moreOpen ||
         budget === 0 && (await ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", poolId).eq("lane", "open")).first()) !== null);
     const timerDue = [state.timer?.at, state.confirmAt, state.watchdogAt].some((t) => t !== undefined && t <= now);
@@ -128,6 +138,7 @@ export const dispatchView = internalQuery({
       tallies.length === 0 &&
       ready.length === 0 &&
       !moreReady &&
+      plainDue.length === 0 &&
       due.length === 0 &&
       keys.open.length === 0 &&
       keys.due.length === 0 &&
@@ -140,7 +151,9 @@ export const dispatchView = internalQuery({
       ended,
       rearmed,
       tallies: tallies.map((t) => ({ id: t._id, pending: t.pending, canceled: t.canceled })),
-      ready,
+      // Both sorted by rank (a plain delayed job's rank is its readyAt): the run merges them.
+      // On equal ranks the delayed job, which waited longer, goes first (the run's sort is stable).
+      ready: [...plainDue.map((j) => ({ id: j._id, rank: j.readyAt })), ...ready],
       moreReady,
       due: due.map((j) => j._id),
       keys,
