@@ -176,6 +176,39 @@ describe("concurrency keys", () => {
     expect(live.peakBy.get("k")).toBe(3);
   });
 
+  test("priority orders a key's own jobs; a rate-limited keyed job comes back to its key", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "u-blocker", ms: 1_000 }, { key: "u" }));
+    await clock.advance(10);
+    await t.run(async (ctx) => {
+      await p.enqueueAction(ctx, internal.fns.work, { key: "u-low", ms: 1 }, { key: "u", priority: "low" });
+      await p.enqueueAction(ctx, internal.fns.flaky, { key: "u-429", failures: 1, how: "rateLimited" }, { key: "u" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "u-high", ms: 1 }, { key: "u", priority: "high" });
+    });
+    await clock.drain();
+    expect(live.started.filter((k) => !k.includes("#"))).toEqual(["u-blocker", "u-high", "u-low"]);
+    // The 429 went back in line for 5 s (after u-low, which was ready by then), then ran in its key.
+    expect(live.started.filter((k) => k.startsWith("u-429")).map((k) => k.split("@")[0])).toEqual(["u-429#1", "u-429#2"]);
+    expect(live.peakBy.get("u")).toBe(1);
+    expect(await t.run((ctx) => p.keyStats(ctx, "u"))).toBeNull();
+  });
+
+  test("named pools keep their keys apart", async () => {
+    const t = setup();
+    const a = pool({ name: "a", maxParallelism: 5 });
+    const b = pool({ name: "b", maxParallelism: 5 });
+    await t.run(async (ctx) => {
+      await a.pauseKey(ctx, "shared");
+      await a.enqueueMutation(ctx, internal.fns.write, { key: "a-1" }, { key: "shared" });
+      await b.enqueueMutation(ctx, internal.fns.write, { key: "b-1" }, { key: "shared" });
+    });
+    await clock.advance(1_000);
+    expect(live.started).toEqual(["b-1"]);
+    expect(await t.run((ctx) => a.keyStats(ctx, "shared"))).toMatchObject({ paused: true, pending: 1 });
+    expect(await t.run((ctx) => b.keyStats(ctx, "shared"))).toBeNull();
+  });
+
   test("bad keys and keyConcurrency are refused naming the option", async () => {
     const t = setup();
     expect(() => pool({ keyConcurrency: 0 })).toThrow(/`keyConcurrency` must be an integer from 1 to 1000/);
