@@ -31,6 +31,8 @@ import { PROMOTE_BATCH } from "./view.js";
 
 /** A run is only suspected dead once it has been running this long (checked by the watchdog). */
 const SUSPECT_AFTER_MS = 1_000;
+/** Key news (one key read and written each) folded per dispatch run; one tally holds at most this many. */
+const KEY_NEWS_BATCH = 1_000;
 /** Expired jobs deleted per dispatch run. */
 const CLEANUP_BATCH = 100;
 
@@ -157,9 +159,13 @@ export const run = internalMutation({
  * (re-read: a run may retry).
  */
 async function foldTallies(ctx: MutationCtx, tallies: DispatchView["tallies"], counts: Counts, book: KeyBook) {
+  let news = 0;
   for (const { id } of tallies) {
     const t = await ctx.db.get(id);
     if (!t) continue;
+    // Each piece of key news reads a key: past the batch, the rest waits for the next run.
+    news += t.keys?.length ?? 0;
+    if (news > KEY_NEWS_BATCH && news > (t.keys?.length ?? 0)) return true;
     counts.pending += t.pending;
     counts.canceled += t.canceled;
     for (const news of t.keys ?? []) await book.news(news);
