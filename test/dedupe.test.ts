@@ -245,8 +245,7 @@ describe("dedupe: queueOneAfterActive", () => {
     expect(live.started).toEqual(["s1", "s4"]);
   });
 
-  // needs per-key concurrency (#8 keys): the waiting job must not start before the running one ends.
-  test.skip("the key's jobs run one at a time, even with free slots", async () => {
+  test("the key's jobs run one at a time, even with free slots", async () => {
     const t = setup();
     const p = pool({ maxParallelism: 5 });
     const dedupe = { key: "sync:acme", mode: "queueOneAfterActive" as const };
@@ -317,6 +316,27 @@ describe("debounce", () => {
     expect(first?.state === "finished" && first.finishedAt - t0).toBeGreaterThanOrEqual(3000);
     expect(first?.state === "finished" && first.finishedAt - t0).toBeLessThan(3100);
     expect(live.started.at(-1)).toBe("feed-19"); // the trailing edge: the last enqueue runs too
+  });
+
+  test("with a concurrency key: a debounced keyed job that moves runs once, under its key", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 1 });
+    const t0 = Date.now();
+    const debounce = { key: "digest:acme", delayMs: 1000, maxWaitMs: 5000 };
+    // Ready at once (delay 0, so it has its rank), then moved by a later enqueue of the same key.
+    const a = await t.run((ctx) =>
+      p.enqueueAction(ctx, internal.fns.flaky, { key: "dg1", failures: 0 }, { key: "acme", debounce: { ...debounce, delayMs: 0 } }),
+    );
+    const b = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.flaky, { key: "dg2", failures: 0 }, { key: "acme", debounce }));
+    expect(b).toEqual({ jobId: a.jobId, deduped: true });
+    await clock.advance(900);
+    expect(live.started).toEqual([]);
+    await clock.drain();
+    expect(live.started).toHaveLength(1);
+    const [start] = startsOf("dg2", t0);
+    expect(start).toBeGreaterThanOrEqual(1000);
+    expect(start).toBeLessThan(1100);
+    expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, running: 0, succeeded: 1 });
   });
 
   test("a debounced job that is running absorbs nothing: a new burst starts", async () => {
@@ -411,6 +431,9 @@ describe("types and bad input", () => {
     await expect(call({ dedupe: { key: "k", ttlMs: 0 } })).rejects.toThrow(/jobs\[0\]\.dedupe\.ttlMs must be a number of ms > 0/);
     await expect(call({ debounce: { key: "k", delayMs: 10, maxWaitMs: 5 } })).rejects.toThrow(/jobs\[0\]\.debounce\.maxWaitMs must be a number of ms >= delayMs/);
     await expect(call({ dedupe: { key: "" } })).rejects.toThrow(/jobs\[0\]\.dedupe\.key must be a non-empty string/);
+    await expect(call({ dedupe: { key: "k", mode: "queueOneAfterActive" }, key: "tenant" })).rejects.toThrow(
+      /`key` and `dedupe.mode: "queueOneAfterActive"` cannot be combined/,
+    );
     await expect(call({ debounce: { key: "k", delayMs: 1, maxWaitMs: 5 }, runAt: Date.now() + 10 })).rejects.toThrow(/drop `runAt`/);
     // An old client's plain enqueue still gets a plain array of ids.
     expect(await call({})).toEqual([expect.any(String)]);

@@ -3,11 +3,10 @@
  * check throws naming the option and the fix; the component checks the same values again.
  */
 import { describe } from "../../shared/validate.js";
+import { MAX_KEY_LENGTH } from "../../shared/flow.js";
 import type { DebounceOptions, DedupeOptions, DedupedEnqueue, EnqueueOptions, JobId } from "./types.js";
 
 const MODES = ["reject", "replacePending", "queueOneAfterActive"] as const;
-/** Same bound as the component's (an index field). */
-const MAX_KEY_LENGTH = 1024;
 
 /** What the component's enqueue returns. */
 export type EnqueueResponse = string[] | { ids: string[]; deduped: boolean[] };

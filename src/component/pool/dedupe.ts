@@ -13,6 +13,7 @@ import type { MutationCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { isFinal } from "./state.js";
 import type { Pool } from "./jobs.js";
+import { MAX_KEY_LENGTH } from "../../shared/flow.js";
 
 /** `dedupe` on a job spec: at most one live job per key (see the modes in README.md). */
 export const vDedupeSpec = v.object({
@@ -24,13 +25,11 @@ export const vDedupeSpec = v.object({
 /** `debounce` on a job spec: trailing edge, runs delayMs after the latest enqueue, by maxWaitMs. */
 export const vDebounceSpec = v.object({ key: v.string(), delayMs: v.number(), maxWaitMs: v.number() });
 
-/** The longest key accepted (it is stored in an index). */
-export const MAX_DEDUPE_KEY_LENGTH = 1024;
 /** Live jobs of one key read per lookup, newest first. Per key at most a handful are live. */
 const LOOKUP_LIMIT = 10;
 
 /** What a keyed enqueue needs from its job spec (the fields a replacement takes over). */
-type KeyedSpec = Pick<Doc<"jobs">, "kind" | "fnHandle" | "fnName" | "name" | "args" | "retryIf" | "onComplete"> & {
+type KeyedSpec = Pick<Doc<"jobs">, "kind" | "fnHandle" | "fnName" | "name" | "args" | "retryIf" | "onComplete" | "key"> & {
   retry?: Doc<"jobs">["retry"] | null;
   runAt?: number;
   dedupe?: Infer<typeof vDedupeSpec>;
@@ -44,7 +43,7 @@ type KeyedSpec = Pick<Doc<"jobs">, "kind" | "fnHandle" | "fnName" | "name" | "ar
  */
 export type KeyedEnqueue =
   | { absorbedBy: Id<"jobs">; wakeAt?: number }
-  | { absorbedBy?: undefined; readyAt?: number; fields: Partial<Doc<"jobs">> };
+  | { absorbedBy?: undefined; readyAt?: number; fields: Partial<Doc<"jobs">>; concurrency?: { key: string; keyLimit: number } };
 
 /**
  * Applies the spec's `dedupe` or `debounce`, if any: see the module comment. Throws on bad
@@ -68,8 +67,8 @@ export async function keyedEnqueue(
   const pending = mode === "reject" ? undefined : live.find(notStarted);
   if (pending) return await replace(ctx, pending, spec, spec.runAt === undefined ? {} : { readyAt: Math.max(now, spec.runAt) });
   // queueOneAfterActive serializes its key's jobs through the per-key concurrency limit.
-  const serialize = mode === "queueOneAfterActive" ? { key: `dedupe:${key}`, keyLimit: 1 } : {};
-  return { fields: { dedupeKey, dedupeMode: mode, ...serialize } };
+  const concurrency = mode === "queueOneAfterActive" ? { key: `dedupe:${key}`, keyLimit: 1 } : undefined;
+  return { fields: { dedupeKey, dedupeMode: mode }, concurrency };
 }
 
 /**
@@ -96,8 +95,10 @@ async function debounce(
 
 /**
  * The pending job becomes the new enqueue: function, args, name, retry policy and onComplete
- * (the old onComplete will never be called). It keeps its id and, unless `extra` moves it, its
- * place in the queue.
+ * (the old onComplete will never be called). It keeps its id, its concurrency key and priority
+ * (the dispatcher counts it under that key), and, unless `extra` moves it, its place in the queue.
+ * A moved job is delayed again (rank unset) until the dispatcher promotes it; a keyed one whose
+ * key had already heard of its rank costs that key one look that finds nothing.
  */
 async function replace(
   ctx: MutationCtx,
@@ -107,7 +108,7 @@ async function replace(
 ): Promise<KeyedEnqueue> {
   const { kind, fnHandle, fnName, name, args, retryIf, onComplete } = spec;
   // A job whose readyAt moves is delayed again (`rank` unset): the dispatcher ranks it when due.
-  const moved = extra.readyAt === undefined ? {} : { rank: undefined };
+  const moved = extra.readyAt === undefined || extra.readyAt === job.readyAt ? {} : { rank: undefined };
   await ctx.db.patch(job._id, { kind, fnHandle, fnName, name, args, retry: spec.retry ?? undefined, retryIf, onComplete, ...extra, ...moved });
   // Moved earlier: the dispatch run due at the old time may be too late, so ask for one.
   if (extra.readyAt !== undefined && extra.readyAt < job.readyAt) return { absorbedBy: job._id, wakeAt: extra.readyAt };
@@ -135,7 +136,7 @@ function notStarted(job: Doc<"jobs">): boolean {
 }
 
 /** Bad `dedupe`/`debounce` throws here, naming the field and the fix (the client checks too). */
-export function validateKeyed(spec: Pick<KeyedSpec, "dedupe" | "debounce" | "runAt">, label: string): void {
+export function validateKeyed(spec: Pick<KeyedSpec, "dedupe" | "debounce" | "runAt" | "key">, label: string): void {
   const where = `enqueue: ${label}`;
   if (spec.dedupe && spec.debounce) {
     throw new Error(`${where} has both \`dedupe\` and \`debounce\`: pass one (a debounced job already runs once per burst).`);
@@ -143,8 +144,11 @@ export function validateKeyed(spec: Pick<KeyedSpec, "dedupe" | "debounce" | "run
   const keyed = spec.dedupe ?? spec.debounce;
   if (!keyed) return;
   const option = spec.dedupe ? "dedupe" : "debounce";
-  if (keyed.key.length === 0 || keyed.key.length > MAX_DEDUPE_KEY_LENGTH) {
-    throw new Error(`${where}.${option}.key must be a non-empty string of at most ${MAX_DEDUPE_KEY_LENGTH} characters, got ${keyed.key.length} characters.`);
+  if (keyed.key.length === 0 || keyed.key.length > MAX_KEY_LENGTH) {
+    throw new Error(`${where}.${option}.key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${keyed.key.length} characters.`);
+  }
+  if (spec.dedupe?.mode === "queueOneAfterActive" && spec.key !== undefined) {
+    throw new Error(`${where}: \`key\` and \`dedupe.mode: "queueOneAfterActive"\` cannot be combined: that mode runs the job under the concurrency key "dedupe:" + dedupe.key.`);
   }
   const ttlMs = spec.dedupe?.ttlMs;
   if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
