@@ -138,6 +138,26 @@ describe("after an upgrade from the previous stored shape", () => {
     expect(await t.run((ctx) => p.stats(ctx))).toEqual(counts({ succeeded: 2 }));
   });
 
+  test("jobs stored before dedupe (no key) are never found by a dedupe or debounce lookup", async () => {
+    const t = setup();
+    const h = await handles(t);
+    const poolId = await oldPool(t, null, false);
+    const stored = await inComponent(t, async (ctx) => {
+      await ctx.db.insert("dispatchState", { pool: poolId, running: [], counts: counts({ pending: 1 }), idleFollowUps: 0, nextExpiryAt: null });
+      return await ctx.db.insert("jobs", oldJob(poolId, "mutation", h.write, "fns:write", { key: "stored" }, h.done));
+    });
+    const p = pool();
+    const keyed = await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "deduped" }, { dedupe: { key: "fns:write" } }));
+    const debounced = await t.run((ctx) =>
+      p.enqueueMutation(ctx, internal.fns.write, { key: "debounced" }, { debounce: { key: "fns:write", delayMs: 0, maxWaitMs: 0 } }),
+    );
+    expect([keyed.deduped, debounced.deduped]).toEqual([false, false]);
+    expect(new Set([stored, keyed.jobId, debounced.jobId]).size).toBe(3);
+    await clock.advance(1_000);
+    expect(live.started).toEqual(["stored", "deduped", "debounced"]);
+    expect(await t.run((ctx) => p.stats(ctx))).toEqual(counts({ succeeded: 3 }));
+  });
+
   test("an old per-job worker in flight across the upgrade reports in the old shape: its outcome is recorded once", async () => {
     const t = setup();
     const h = await handles(t);

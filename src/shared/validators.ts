@@ -43,6 +43,8 @@ export const vJobError = v.object({
   nonRetryable: v.optional(v.boolean()),
   /** Thrown as a RetryAfterError: the delay the job asked for. */
   retryAfterMs: v.optional(v.number()),
+  /** Thrown as a RateLimitedError: requeued after retryAfterMs, no attempt used. */
+  rateLimited: v.optional(v.boolean()),
 });
 export type JobError = Infer<typeof vJobError>;
 
@@ -77,6 +79,17 @@ export function vJobResultOf<R extends Validator<any, "required", any>>(returns:
 }
 
 /** A job's status. `null` from `status` means no such job (or it was cleaned up). */
+/** How a job was enqueued with a key: a dedupe mode, or "debounce". */
+export const vDedupeMode = v.union(
+  v.literal("reject"),
+  v.literal("replacePending"),
+  v.literal("queueOneAfterActive"),
+  v.literal("debounce"),
+);
+
+/** A live job's dedupe or debounce key, as `status` shows it (gone once the job ends). */
+const vLiveKey = v.optional(v.object({ key: v.string(), mode: vDedupeMode }));
+
 export const vJobStatus = v.union(
   v.object({
     state: v.literal("pending"),
@@ -87,6 +100,12 @@ export const vJobStatus = v.union(
     /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
     readyAt: v.number(),
     lastError: v.optional(vJobError),
+    /** Its concurrency key, if it has one. */
+    key: v.optional(v.string()),
+    /** Set while its pool or its key is paused: it will not start until resumed. */
+    paused: v.optional(v.boolean()),
+    /** Enqueued with `dedupe` or `debounce`: its key (held while the job is live) and mode. */
+    dedupe: vLiveKey,
   }),
   v.object({
     state: v.literal("running"),
@@ -95,6 +114,7 @@ export const vJobStatus = v.union(
     startedAt: v.number(),
     lastError: v.optional(vJobError),
     cancelRequested: v.optional(v.boolean()),
+    dedupe: vLiveKey,
   }),
   v.object({
     state: v.literal("finished"),

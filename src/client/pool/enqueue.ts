@@ -5,7 +5,7 @@
  */
 import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import type { AnyRef, RunMutationCtx } from "../ctx.js";
-import type { EnqueueOptions, JobId } from "./types.js";
+import type { DedupedEnqueue, EnqueueOptions, EnqueueReturn, JobId } from "./types.js";
 import { Workpool } from "./workpool.js";
 
 /** The kinds of function a pool runs. */
@@ -15,15 +15,20 @@ export type FunctionKind = "mutation" | "action" | "query";
  * Enqueues one job on `pool`: `enqueue(pool, ctx, "action", internal.x.y, args, options?)` is
  * `pool.enqueueAction(ctx, internal.x.y, args, options)`.
  */
-export function enqueue<T extends FunctionKind, F extends AnyRef<T>, C = unknown>(
+export function enqueue<
+  T extends FunctionKind,
+  F extends AnyRef<T>,
+  C = unknown,
+  O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined,
+>(
   pool: Workpool,
   ctx: RunMutationCtx,
   fnType: T,
   fn: F,
   args: FunctionArgs<F>,
-  options?: EnqueueOptions<C, FunctionReturnType<F>>,
-): Promise<JobId> {
-  return methods(pool, fnType, "enqueue").one(ctx, fn, args, options);
+  options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+): Promise<EnqueueReturn<O>> {
+  return methods(pool, fnType, "enqueue").one(ctx, fn, args, options) as Promise<EnqueueReturn<O>>;
 }
 
 /** Enqueues one job per element of `argsArray` (at most 1,000) on `pool`, in one transaction. */
@@ -39,7 +44,7 @@ export function enqueueBatch<T extends FunctionKind, F extends AnyRef<T>, C = un
 }
 
 type Methods = {
-  one: (ctx: RunMutationCtx, fn: any, args: any, options: any) => Promise<JobId>;
+  one: (ctx: RunMutationCtx, fn: any, args: any, options: any) => Promise<JobId | DedupedEnqueue>;
   batch: (ctx: RunMutationCtx, fn: any, argsArray: any[], options: any) => Promise<JobId[]>;
 };
 

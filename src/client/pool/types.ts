@@ -4,7 +4,11 @@ import type { Infer } from "convex/values";
 import type { JobResult, LogLevel, ResultKind, RetryPolicy } from "../../shared/validators.js";
 import type { RetryRule } from "../../shared/retryRules.js";
 import type { vJobStatus } from "../../component/pool/status.js";
-import type { vCounts } from "../../component/pool/tables.js";
+import type { vPoolStats } from "../../component/pool/status.js";
+import type { Priority, RateLimit } from "../../shared/flow.js";
+
+export type { Priority, PriorityLevel, RateLimit } from "../../shared/flow.js";
+export type { KeyStats, PoolInspection } from "../../component/pool/flow.js";
 
 /** A job's id. Branded so it cannot be mixed up with other strings. */
 export type JobId = string & { readonly __convexJobsJobId: true };
@@ -43,6 +47,19 @@ export interface WorkpoolOptions {
   retryActionsByDefault?: boolean;
   /** Which errors are retried, for jobs that don't give their own rule. Default: all. */
   retryIf?: RetryRule;
+  /**
+   * Most jobs of one concurrency key (the enqueue option `key`) running at once, 1 to 1,000.
+   * Default: 1, one at a time per key. The pool's `maxParallelism` still caps the total.
+   */
+  keyConcurrency?: number;
+  /**
+   * A token bucket on the pool's job starts: at most `rate` starts per `periodMs`, in bursts of up
+   * to `capacity` (default `rate`). Every attempt takes a token, retries included. Jobs over the
+   * limit wait; none is dropped.
+   */
+  rateLimit?: RateLimit;
+  /** A token bucket like `rateLimit`, one per concurrency key, on that key's starts. */
+  keyRateLimit?: RateLimit;
 }
 
 /**
@@ -101,10 +118,93 @@ export interface EnqueueOptions<Context = unknown, Returns = unknown> {
   retry?: boolean | Partial<RetryPolicy>;
   /** Which errors are retried (overrides the pool's `retryIf`). Default: all. */
   retryIf?: RetryRule;
+  /**
+   * Moves the job in the queue by a bounded time: "highest" (+600 s), "high" (+60 s), "normal"
+   * (the default), "low" (-60 s), "lowest" (-600 s), or `{ boostMs }` from -600,000 to 600,000.
+   * The job sorts as if it became ready that much earlier (later, if negative), so it can be
+   * overtaken only by jobs that became ready less than their boost after it: nothing starves.
+   * Running jobs are never preempted.
+   */
+  priority?: Priority;
+  /**
+   * A concurrency key, e.g. a user or tenant id: at most the pool's `keyConcurrency` jobs with one
+   * key run at once, and keys take turns, so one key's backlog does not hold up the others.
+   */
+  key?: string;
+  /**
+   * At most one live (pending or running) job per key in this pool; see {@link DedupeOptions}.
+   * Single-job enqueues only. With it, enqueue returns `{ jobId, deduped }`.
+   */
+  dedupe?: DedupeOptions;
+  /**
+   * Trailing-edge debounce per key; see {@link DebounceOptions}. Single-job enqueues only, not
+   * with `runAt`/`runAfter` or `dedupe`. With it, enqueue returns `{ jobId, deduped }`.
+   */
+  debounce?: DebounceOptions;
 }
+
+/**
+ * What happens when a job with the same dedupe key is live (pending or running):
+ * - `"reject"`: nothing is enqueued; you get the live job's id with `deduped: true`.
+ * - `"replacePending"`: a pending job with the key (one that has not started) takes this
+ *   enqueue's function, args, name, retry policy and onComplete, keeping its id and queue place
+ *   (`runAt`/`runAfter`, if given, moves it). If only a running one exists, a new job is enqueued.
+ * - `"queueOneAfterActive"`: as replacePending, and the key's jobs run one at a time (it sets the
+ *   job's concurrency key to `"dedupe:" + key` with a limit of 1): while one runs, exactly one
+ *   waits, the latest. Not with the `key` option.
+ *
+ * A job that started (running, or waiting out a retry's backoff) is never replaced; a replacement
+ * keeps the job's concurrency `key` and `priority`. The key is
+ * released when the job ends: succeeded, failed after its last attempt, or canceled.
+ */
+export interface DedupeOptions {
+  /** The dedupe key, e.g. `"sync:" + userId`. Scoped to the pool; at most 1,024 characters. */
+  key: string;
+  /** Default: `"reject"`. */
+  mode?: "reject" | "replacePending" | "queueOneAfterActive";
+  /** A live job created more than this many ms ago no longer counts: a new job is enqueued. */
+  ttlMs?: number;
+}
+
+/**
+ * Trailing-edge debounce: the job runs `delayMs` after the latest enqueue with this key, with
+ * that enqueue's args and onComplete, but no later than `maxWaitMs` after the burst's first
+ * enqueue, so a steady stream still runs. Earlier enqueues of the burst return the same job id
+ * (`deduped: true` from the second on); their onComplete is replaced. A job that already
+ * started absorbs nothing: the next enqueue starts a new burst.
+ */
+export interface DebounceOptions {
+  /** The debounce key, e.g. `"reindex:" + docId`. Scoped to the pool; separate from dedupe keys. */
+  key: string;
+  /** Quiet time after the latest enqueue before the job runs, in ms (>= 0). */
+  delayMs: number;
+  /** Longest a burst can postpone the job, from its first enqueue, in ms (>= delayMs). Required. */
+  maxWaitMs: number;
+}
+
+/** What a single-job enqueue with `dedupe` or `debounce` returns. */
+export interface DedupedEnqueue {
+  /** The job that will run: a new one, or the live one this enqueue was merged into. */
+  jobId: JobId;
+  /** True when no job was inserted: an existing job was returned (reject) or took over this enqueue. */
+  deduped: boolean;
+}
+
+/**
+ * The return type of a single-job enqueue given options of type `O`: a `JobId` without
+ * `dedupe`/`debounce`, a {@link DedupedEnqueue} with one, either when the type cannot tell.
+ */
+export type EnqueueReturn<O> = [O] extends [undefined]
+  ? JobId
+  : O extends { dedupe: object } | { debounce: object }
+    ? DedupedEnqueue
+    : // By keys, not `extends { dedupe?: undefined }`: TS's weak-type check would fail `{ retry: true }`.
+      Extract<keyof O, "dedupe" | "debounce"> extends never
+      ? JobId
+      : JobId | DedupedEnqueue;
 
 /** Status of a job; `null` when it does not exist or was cleaned up after retention. */
 export type JobStatus = Infer<typeof vJobStatus>;
 
 /** A pool's counts (see `Workpool.stats`). */
-export type PoolStats = Infer<typeof vCounts>;
+export type PoolStats = Infer<typeof vPoolStats>;

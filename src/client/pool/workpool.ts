@@ -37,12 +37,18 @@ import {
   resolveRunAt,
 } from "./options.js";
 import { defineOnComplete } from "./validators.js";
+import { checkKeyArg, checkPoolFlow, jobFlow } from "./flow.js";
+import { checkKeyedOptions, oneResult, readResponse } from "./dedupe.js";
 import type {
+  DedupedEnqueue,
   EnqueueOptions,
+  EnqueueReturn,
   JobId,
   JobStatus,
+  KeyStats,
   PoolConfig,
   PoolConfigUpdate,
+  PoolInspection,
   PoolStats,
   WorkpoolOptions,
 } from "./types.js";
@@ -119,6 +125,7 @@ export class Workpool {
     checkOneOf(options.logLevel, LOG_LEVELS, "logLevel", where);
     checkBoolean(options.retryActionsByDefault, "retryActionsByDefault", where);
     checkBoolean(options.retryKeepsSlot, "retryKeepsSlot", where);
+    checkPoolFlow(options, where);
     if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
       throw new Error(`${where}: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
     }
@@ -133,33 +140,33 @@ export class Workpool {
   }
 
   /** Enqueues a mutation. Transactional when called from a mutation. */
-  enqueueMutation<F extends AnyRef<"mutation">, C = unknown>(
+  enqueueMutation<F extends AnyRef<"mutation">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
     args: FunctionArgs<F>,
-    options?: EnqueueOptions<C, FunctionReturnType<F>>,
-  ): Promise<JobId> {
-    return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation");
+    options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<EnqueueReturn<O>> {
+    return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation") as Promise<EnqueueReturn<O>>;
   }
 
   /** Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so. */
-  enqueueAction<F extends AnyRef<"action">, C = unknown>(
+  enqueueAction<F extends AnyRef<"action">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
     args: FunctionArgs<F>,
-    options?: EnqueueOptions<C, FunctionReturnType<F>>,
-  ): Promise<JobId> {
-    return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction");
+    options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<EnqueueReturn<O>> {
+    return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction") as Promise<EnqueueReturn<O>>;
   }
 
   /** Enqueues a query; its return value reaches `status` and onComplete. */
-  enqueueQuery<F extends AnyRef<"query">, C = unknown>(
+  enqueueQuery<F extends AnyRef<"query">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
     args: FunctionArgs<F>,
-    options?: EnqueueOptions<C, FunctionReturnType<F>>,
-  ): Promise<JobId> {
-    return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery");
+    options?: O & EnqueueOptions<C, FunctionReturnType<F>>,
+  ): Promise<EnqueueReturn<O>> {
+    return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery") as Promise<EnqueueReturn<O>>;
   }
 
   /** Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction. */
@@ -169,7 +176,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch");
+    return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch").then((r) => r.ids);
   }
 
   /** Enqueues one action job per element of `argsArray` (at most 1,000). */
@@ -179,7 +186,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch");
+    return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch").then((r) => r.ids);
   }
 
   /** Enqueues one query job per element of `argsArray` (at most 1,000). */
@@ -189,7 +196,7 @@ export class Workpool {
     argsArray: FunctionArgs<F>[],
     options?: EnqueueOptions<C, FunctionReturnType<F>>,
   ): Promise<JobId[]> {
-    return this.enqueueMany(ctx, "query", fn, argsArray, options, "enqueueQueryBatch");
+    return this.enqueueMany(ctx, "query", fn, argsArray, options, "enqueueQueryBatch").then((r) => r.ids);
   }
 
   /**
@@ -266,6 +273,71 @@ export class Workpool {
   }
 
   /**
+   * Pauses the pool: no job starts until `resume`. Running jobs finish; enqueues are accepted and
+   * wait; `stats`, `inspect` and a pending job's `status` show the pause. Also a runtime change.
+   * @returns whether the pool was already paused
+   */
+  async pause(ctx: RunMutationCtx): Promise<boolean> {
+    checkMutationCtx(ctx, this.where("pause"));
+    return await ctx.runMutation(this.component.pool.flow.setPaused, { pool: this.poolConfig(), paused: true });
+  }
+
+  /**
+   * Resumes a paused pool: waiting jobs start at once, in line order.
+   * @returns whether the pool was paused
+   */
+  async resume(ctx: RunMutationCtx): Promise<boolean> {
+    checkMutationCtx(ctx, this.where("resume"));
+    return await ctx.runMutation(this.component.pool.flow.setPaused, { pool: this.poolConfig(), paused: false });
+  }
+
+  /**
+   * Pauses one concurrency key: none of its jobs starts until `resumeKey`; other keys go on.
+   * Applied by the pool's next dispatch run (milliseconds later); its running jobs finish.
+   * @param key the concurrency key, as given to enqueue
+   */
+  async pauseKey(ctx: RunMutationCtx, key: string): Promise<void> {
+    const where = this.where("pauseKey");
+    checkMutationCtx(ctx, where);
+    checkKeyArg(key, where);
+    await ctx.runMutation(this.component.pool.flow.setKeyPaused, { pool: this.poolConfig(), key, paused: true });
+  }
+
+  /**
+   * Resumes a paused concurrency key.
+   * @param key the concurrency key, as given to enqueue
+   */
+  async resumeKey(ctx: RunMutationCtx, key: string): Promise<void> {
+    const where = this.where("resumeKey");
+    checkMutationCtx(ctx, where);
+    checkKeyArg(key, where);
+    await ctx.runMutation(this.component.pool.flow.setKeyPaused, { pool: this.poolConfig(), key, paused: false });
+  }
+
+  /**
+   * What the pool is doing and waiting for: running, pending, paused, how long the first job in
+   * line has waited, when a job held by a token or a delay can next start, and the bucket's tokens.
+   * @returns null if the pool has never been used
+   */
+  async inspect(ctx: RunQueryCtx): Promise<PoolInspection | null> {
+    checkQueryCtx(ctx, this.where("inspect"));
+    return await ctx.runQuery(this.component.pool.flow.inspect, { pool: this.options.name });
+  }
+
+  /**
+   * One concurrency key's flow: running, pending, paused, its cap, its tokens, and why its next
+   * job waits (`state`: "ready", "atLimit", "rateLimited", "paused" or "idle").
+   * @param key the concurrency key, as given to enqueue
+   * @returns null when the key has nothing running, waiting or paused
+   */
+  async keyStats(ctx: RunQueryCtx, key: string): Promise<KeyStats | null> {
+    const where = this.where("keyStats");
+    checkQueryCtx(ctx, where);
+    checkKeyArg(key, where);
+    return await ctx.runQuery(this.component.pool.flow.keyStats, { pool: this.options.name, key });
+  }
+
+  /**
    * Defines an onComplete mutation with typed, validated args: see {@link defineOnComplete}.
    * Written as a method too, as in the official workpool: `pool.defineOnComplete<DataModel>({...})`.
    */
@@ -284,9 +356,8 @@ export class Workpool {
     args: unknown,
     options: EnqueueOptions<any, any> | undefined,
     method: string,
-  ): Promise<JobId> {
-    const [id] = await this.enqueueMany(ctx, kind, fn, [args], options, method, false);
-    return id;
+  ): Promise<JobId | DedupedEnqueue> {
+    return oneResult(await this.enqueueMany(ctx, kind, fn, [args], options, method, false));
   }
 
   private async enqueueMany(
@@ -297,9 +368,10 @@ export class Workpool {
     options: EnqueueOptions<any, any> = {},
     method: string,
     batch = true,
-  ): Promise<JobId[]> {
+  ): Promise<{ ids: JobId[]; deduped?: boolean[] }> {
     const where = this.where(method);
     checkMutationCtx(ctx, where);
+    const keyed = checkKeyedOptions(options, batch, where);
     const fnName = checkFunctionRef(fn, "fn", where);
     if (!Array.isArray(argsArray)) {
       throw new Error(`${where}: \`argsArray\` must be an array of args objects (one job each), got ${describe(argsArray)}.`);
@@ -320,6 +392,7 @@ export class Workpool {
     }
     const excludeKinds = checkExcludeKinds(options.onCompleteExcludeKinds, where);
     const shared = {
+      ...jobFlow(options, where),
       kind,
       name: options.name,
       fnHandle: await createFunctionHandle(fn),
@@ -327,6 +400,7 @@ export class Workpool {
       runAt,
       retry,
       retryIf: retry ? (options.retryIf ?? this.options.retryIf) : undefined,
+      ...keyed,
       onComplete: options.onComplete
         ? {
             fnHandle: await createFunctionHandle(options.onComplete),
@@ -340,17 +414,18 @@ export class Workpool {
     // pool covers later jobs that are ready no sooner: the component need not schedule another.
     const txn = "db" in ctx ? ctx : undefined;
     const readyAt = Math.max(Date.now(), runAt ?? 0);
-    const ids = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
+    const response = await ctx.runMutation(this.component.pool.enqueue.enqueue, {
       dispatchBy: txn && dispatchGuarantees.get(txn)?.get(this.options.name),
       pool: this.poolConfig(),
       jobs: argsArray.map((args) => ({ ...shared, args: args ?? {} })),
     });
-    if (txn && argsArray.length > 0) {
+    // A keyed enqueue may schedule no run (merged) or a later one (debounce): it guarantees nothing.
+    if (txn && argsArray.length > 0 && !keyed.dedupe && !keyed.debounce) {
       const byPool = dispatchGuarantees.get(txn) ?? new Map<string, number>();
       byPool.set(this.options.name, Math.min(byPool.get(this.options.name) ?? Infinity, readyAt));
       dispatchGuarantees.set(txn, byPool);
     }
-    return ids as JobId[];
+    return readResponse(response);
   }
 
   /** "Workpool \"emails\".status" (or the retrier's name for its pool). */
@@ -389,6 +464,9 @@ export class Workpool {
       logLevel: this.options.logLevel,
       retry: this.retryPolicy,
       retryKeepsSlot: this.options.retryKeepsSlot,
+      keyConcurrency: this.options.keyConcurrency,
+      rateLimit: this.options.rateLimit,
+      keyRateLimit: this.options.keyRateLimit,
     };
   }
 

@@ -12,6 +12,7 @@ import { runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 import { requestDispatch } from "./wake.js";
 import { jobOfPool } from "./lookup.js";
+import { KeyNewsBuilder } from "./enqueue.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
@@ -36,10 +37,11 @@ export const cancel = mutation({
 export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = true): Promise<boolean> {
   if (isFinal(job.state) || job.cancelRequested) return false;
   const now = Date.now();
-  const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs };
+  // Ending the job releases its dedupe/debounce key in the same write (./dedupe.ts).
+  const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs, dedupeKey: undefined };
   if (job.state === "pending") {
     const done = await transition(ctx, job, "canceled", final);
-    if (tally) await tallyCanceled(ctx, pool, 1);
+    if (tally) await tallyCanceled(ctx, pool, [job]);
     await runOnComplete(ctx, done, pool);
     return true;
   }
@@ -59,7 +61,8 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
     await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
     return true;
   }
-  await ctx.db.patch(job._id, { cancelRequested: true });
+  // Canceled for the caller (onComplete hears it now): its key is free for a new job at once.
+  await ctx.db.patch(job._id, { cancelRequested: true, dedupeKey: undefined });
   await runOnComplete(ctx, { ...job, result: { kind: "canceled" } }, pool);
   return true;
 }
@@ -111,8 +114,8 @@ export const cancelPendingBatch = internalMutation({
     const pool = await ctx.db.get(poolId);
     if (!pool) return null;
     const { jobs, scanned, lastReadyAt } = await pendingCreatedBefore(ctx, poolId, before, fromReadyAt ?? 0);
-    let canceled = 0;
-    for (const job of jobs) if (await cancelJob(ctx, job, pool, false)) canceled++;
+    const canceled: Job[] = [];
+    for (const job of jobs) if (await cancelJob(ctx, job, pool, false)) canceled.push(job);
     await tallyCanceled(ctx, pool, canceled);
     if (jobs.length === CANCEL_BATCH || scanned === SCAN_LIMIT) {
       await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, {
@@ -132,9 +135,13 @@ export const cancelPendingBatch = internalMutation({
  * Records canceled pending jobs for the counts, and makes sure a dispatch folds them in soon
  * (and sees the freed queue) even if the pool is otherwise asleep until a later timer.
  */
-async function tallyCanceled(ctx: MutationCtx, pool: Pool, n: number) {
+async function tallyCanceled(ctx: MutationCtx, pool: Pool, jobs: Job[]) {
+  const n = jobs.length;
   if (n === 0) return;
-  await ctx.db.insert("tallies", { pool: pool._id, pending: -n, canceled: n });
+  // Their keys count them no longer (see ./keys.ts).
+  const news = new KeyNewsBuilder();
+  for (const job of jobs) if (job.key !== undefined) news.add({ key: job.key, pending: -1 });
+  await ctx.db.insert("tallies", { pool: pool._id, pending: -n, canceled: n, keys: news.list() });
   await requestDispatch(ctx, pool._id, Date.now());
 }
 

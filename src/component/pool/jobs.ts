@@ -96,6 +96,18 @@ export async function finish(
     outcome.kind === "success"
       ? storableOrFailed(job, outcome.returnValue, pool, now)
       : { kind: "failed" as const, error: storableError(job, outcome.error) };
+  if (ended.kind === "failed" && ended.error.rateLimited) {
+    // Turned away, not failed: back in line once the service said it may come back.
+    const delayMs = ended.error.retryAfterMs ?? 0;
+    jobRetrying(pool, job, ended.error.message, delayMs, now);
+    return await transition(ctx, job, "pending", {
+      readyAt: now + delayMs,
+      rank: undefined,
+      rateLimitedAttempts: (job.rateLimitedAttempts ?? 0) + 1,
+      lastError: ended.error,
+      workerId: undefined,
+    });
+  }
   if (ended.kind === "failed") {
     const decision = decideRetry(job, ended.error, Math.random);
     if (decision.retry) {
@@ -103,12 +115,14 @@ export async function finish(
         `job ${job._id} (${jobName(job)}) attempt ${job.attempt} failed: ${ended.error.message}; retrying in ${decision.delayMs} ms`,
       );
       jobRetrying(pool, job, ended.error.message, decision.delayMs, now);
-      if (keepSlot && pool.retryKeepsSlot && job.kind === "action") {
+      // A rate-limited pool takes a token for every attempt: a retry goes back through the dispatcher.
+      if (keepSlot && pool.retryKeepsSlot && job.kind === "action" && !pool.rateLimit && !pool.keyRateLimit) {
         keepSlot(job, now + decision.delayMs, ended.error);
         return job;
       }
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
+        rank: undefined,
         lastError: ended.error,
         workerId: undefined,
       });
@@ -175,8 +189,9 @@ function storableError(job: Job, error: JobError): JobError {
 /** Characters of an error message kept when the error is too large to store. */
 const MAX_STORED_MESSAGE = 8192;
 
+/** The write that ends a job; it also releases the job's dedupe/debounce key (./dedupe.ts). */
 function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
-  return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined };
+  return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined, dedupeKey: undefined };
 }
 
 /**
