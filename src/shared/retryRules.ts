@@ -70,7 +70,7 @@ function checkMatch(m: Match, where: string, path: string): void {
     try {
       new RegExp(src, "i");
     } catch (e) {
-      throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`);
+      throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`, { cause: e });
     }
   }
   for (const [i, conds] of list("dataMatches", "[{ status: 429 }]").entries()) {

@@ -13,7 +13,7 @@ import { vJobResult, vJobStatus, type JobResult, type LogLevel, type RetryPolicy
 import { checkKeys, describe } from "../../shared/validate.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { Workpool } from "../pool/workpool.js";
-import type { EnqueueOptions, JobId, JobStatus, WorkpoolOptions } from "../pool/types.js";
+import type { EnqueueOptions, JobId, JobStatus } from "../pool/types.js";
 
 /** A retrier run's id (it is the id of the job that carries it). */
 export type RunId = JobId;

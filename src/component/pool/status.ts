@@ -2,7 +2,6 @@
 import { v } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
 import { jobOfPool } from "./lookup.js";
-import type { Id } from "../_generated/dataModel.js";
 import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
 import { jobName } from "./jobs.js";
