@@ -14,19 +14,12 @@ import { v, type Infer } from "convex/values";
 import { internalQuery, type QueryCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobState } from "./state.js";
+import { dispatchStateOf } from "./lookup.js";
 
 /** Tallies folded per run; a full batch means more are waiting, so the dispatcher comes back. */
 export const TALLY_BATCH = 500;
 /** Extra pending jobs read per run while a cancelAll is still canceling (they are skipped). */
 const SKIP_LIMIT = 200;
-
-/** The pool's dispatcher state document (at most one per pool). */
-export function dispatchStateOf(ctx: QueryCtx, pool: Id<"pools">) {
-  return ctx.db
-    .query("dispatchState")
-    .withIndex("by_pool", (q) => q.eq("pool", pool))
-    .unique();
-}
 
 const vEnded = v.object({
   jobId: v.id("jobs"),
