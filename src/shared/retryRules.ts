@@ -28,8 +28,7 @@ const vMatch = v.object({
 
 /** Validator of a retry rule (`retryIf` on a pool or a job). */
 export const vRetryRule = v.object({
-  messageMatches: v.optional(v.array(v.string())),
-  dataMatches: v.optional(v.array(v.record(v.string(), vFieldCondition))),
+  ...vMatch.fields,
   /** Never retry errors matching this, whatever else matches. */
   neverIf: v.optional(vMatch),
 });

@@ -4,8 +4,18 @@
  */
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
-import { vMigrationSpec, vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
-import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateBatchSize, validateSpec, type Migration } from "./model.js";
+import { vMigrationSpec, vMigrationStatus } from "../../shared/migrations.js";
+import {
+  byName,
+  ensureDriver,
+  freshProgress,
+  startSeries,
+  statusesByName,
+  toStatus,
+  validateBatchSize,
+  validateSpec,
+  type Migration,
+} from "./model.js";
 
 /**
  * Runs `specs` in order: the first that is not done starts (from its saved cursor), the rest
@@ -43,7 +53,7 @@ export const start = mutation({
     }
     if (options.batchSize !== undefined) validateBatchSize(options.batchSize, specs[0].name);
     await startSeries(ctx, specs, options);
-    return await statuses(ctx, specs.map((s) => s.name));
+    return await statusesByName(ctx, specs.map((s) => s.name));
   },
 });
 
@@ -159,13 +169,3 @@ export const resume = mutation({
     return toStatus((await ctx.db.get(m._id))!, Date.now());
   },
 });
-
-async function statuses(ctx: MutationCtx, names: string[]): Promise<MigrationStatus[]> {
-  const now = Date.now();
-  const out: MigrationStatus[] = [];
-  for (const name of names) {
-    const m = await byName(ctx, name);
-    if (m) out.push(toStatus(m, now));
-  }
-  return out;
-}
