@@ -49,6 +49,19 @@ export default tseslint.config(
           message: "Log through createLogger (src/shared/logging.ts): apps set its level per pool.",
         },
       ],
+      // Installed here only as a dependency of the official components the benchmark runs, so
+      // an import would pass every local check and break for users. See CONTRIBUTING.md.
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["convex-helpers", "convex-helpers/*"],
+              message: "convex-helpers is not a dependency of convex-jobs (CONTRIBUTING.md, Dependencies).",
+            },
+          ],
+        },
+      ],
     },
   },
 );
