@@ -3,7 +3,6 @@
  */
 import {
   createFunctionHandle,
-  getFunctionName,
   type FunctionArgs,
   type FunctionReturnType,
   type GenericDataModel,
@@ -129,7 +128,14 @@ export class Workpool {
     this.owner = `Workpool "${options.name}"`;
   }
 
-  /** Enqueues a mutation. Transactional when called from a mutation. */
+  /**
+   * Enqueues a mutation. Transactional when called from a mutation.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the mutation to run, e.g. `internal.counters.bump`
+   * @param args its arguments
+   * @param options see {@link EnqueueOptions}: a `name`, when to start, `onComplete` and its `context`, retries
+   * @returns the job's id, for `status`, `cancel` and `cleanup`
+   */
   enqueueMutation<F extends AnyRef<"mutation">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -139,7 +145,14 @@ export class Workpool {
     return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation");
   }
 
-  /** Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so. */
+  /**
+   * Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the action to run, e.g. `internal.emails.send`
+   * @param args its arguments
+   * @param options `name`, `runAt`/`runAfter`, `onComplete` with its `context` and `onCompleteExcludeKinds`, `retry`, `retryIf`
+   * @returns the job's id, for `status`, `cancel` and `cleanup`
+   */
   enqueueAction<F extends AnyRef<"action">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -149,7 +162,14 @@ export class Workpool {
     return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction");
   }
 
-  /** Enqueues a query; its return value reaches `status` and onComplete. */
+  /**
+   * Enqueues a query; its return value reaches `status` and onComplete.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the query to run, e.g. `internal.reports.total`
+   * @param args its arguments
+   * @param options `name`, `runAt`/`runAfter`, `onComplete` with its `context` and `onCompleteExcludeKinds`, `retry`, `retryIf`
+   * @returns the job's id, for `status`, `cancel` and `cleanup`
+   */
   enqueueQuery<F extends AnyRef<"query">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -159,7 +179,14 @@ export class Workpool {
     return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery");
   }
 
-  /** Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction. */
+  /**
+   * Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the mutation every job runs
+   * @param argsArray one element per job (at most 1,000)
+   * @param options shared by every job: as for the single enqueue
+   * @returns the jobs' ids, in the order of `argsArray`
+   */
   enqueueMutationBatch<F extends AnyRef<"mutation">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -169,7 +196,14 @@ export class Workpool {
     return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch");
   }
 
-  /** Enqueues one action job per element of `argsArray` (at most 1,000). */
+  /**
+   * Enqueues one action job per element of `argsArray` (at most 1,000).
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the action every job runs
+   * @param argsArray one element per job (at most 1,000)
+   * @param options shared by every job: as for the single enqueue
+   * @returns the jobs' ids, in the order of `argsArray`
+   */
   enqueueActionBatch<F extends AnyRef<"action">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -179,7 +213,14 @@ export class Workpool {
     return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch");
   }
 
-  /** Enqueues one query job per element of `argsArray` (at most 1,000). */
+  /**
+   * Enqueues one query job per element of `argsArray` (at most 1,000).
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the query every job runs
+   * @param argsArray one element per job (at most 1,000)
+   * @param options shared by every job: as for the single enqueue
+   * @returns the jobs' ids, in the order of `argsArray`
+   */
   enqueueQueryBatch<F extends AnyRef<"query">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -192,6 +233,9 @@ export class Workpool {
   /**
    * A job's status, or `null` if there is no such job (or it was cleaned up after retention, or
    * it belongs to another pool: ids are scoped to their pool). Throws if `jobId` is not a job id.
+   * @param ctx a query, mutation or action context
+   * @param jobId an id an enqueue returned
+   * @returns the job's status, or null
    */
   async status(ctx: RunQueryCtx, jobId: JobId): Promise<JobStatus | null> {
     const where = this.where("status");
@@ -200,7 +244,12 @@ export class Workpool {
     return await named(this.idName, where, () => ctx.runQuery(this.component.pool.status.status, { pool: this.options.name, jobId }));
   }
 
-  /** Statuses of several jobs, in the same order (`null` for gone or other pools' jobs). */
+  /**
+   * Statuses of several jobs, in the same order (`null` for gone or other pools' jobs).
+   * @param ctx a query, mutation or action context
+   * @param jobIds ids enqueues returned
+   * @returns one status (or null) per id, in the same order
+   */
   async statusBatch(ctx: RunQueryCtx, jobIds: JobId[]): Promise<(JobStatus | null)[]> {
     const where = this.where("statusBatch");
     checkQueryCtx(ctx, where);
@@ -215,6 +264,9 @@ export class Workpool {
    * Cancels a job. A pending job never starts; a running job's result is discarded. Either way
    * onComplete receives `{ kind: "canceled" }`. Returns false if the job had already finished,
    * is gone, or belongs to another pool.
+   * @param ctx a mutation or action context
+   * @param jobId an id an enqueue returned
+   * @returns true if this call canceled it
    */
   async cancel(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
     const where = this.where("cancel");
@@ -223,7 +275,10 @@ export class Workpool {
     return await named(this.idName, where, () => ctx.runMutation(this.component.pool.cancel.cancel, { pool: this.options.name, jobId }));
   }
 
-  /** Cancels every job of this pool that exists now (pending ones in background batches). */
+  /**
+   * Cancels every job of this pool that exists now (pending ones in background batches).
+   * @param ctx a mutation or action context
+   */
   async cancelAll(ctx: RunMutationCtx): Promise<void> {
     checkMutationCtx(ctx, this.where("cancelAll"));
     await ctx.runMutation(this.component.pool.cancel.cancelAll, { pool: this.options.name });
@@ -232,6 +287,9 @@ export class Workpool {
   /**
    * Deletes a finished job's record now instead of after the retention window. Returns false if
    * the job is not finished, is already gone, or belongs to another pool.
+   * @param ctx a mutation or action context
+   * @param jobId an id an enqueue returned
+   * @returns true if the job's record was deleted
    */
   async cleanup(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
     const where = this.where("cleanup");
@@ -246,6 +304,9 @@ export class Workpool {
    * Changes the pool's cap, retention or log level now, without a deploy. The values set win over
    * the constructor's options (of every `Workpool` with this name) until `configure(ctx, { reset:
    * true })`. Raising `maxParallelism` starts waiting jobs at once. Returns the config in effect.
+   * @param ctx a mutation or action context
+   * @param update any of `maxParallelism` (0 pauses), `retentionMs`, `logLevel`; or `reset: true` to go back to the constructor's options
+   * @returns the pool's config now in effect
    */
   async configure(ctx: RunMutationCtx, update: PoolConfigUpdate): Promise<PoolConfig> {
     const { reset, ...set } = checkConfigUpdate(update, this.options.name);
@@ -256,7 +317,11 @@ export class Workpool {
     });
   }
 
-  /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
+  /**
+   * Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents.
+   * @param ctx a query, mutation or action context
+   * @returns the pool's counts (all zero before its first enqueue)
+   */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
     checkQueryCtx(ctx, this.where("stats"));
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
@@ -265,6 +330,8 @@ export class Workpool {
   /**
    * Defines an onComplete mutation with typed, validated args: see {@link defineOnComplete}.
    * Written as a method too, as in the official workpool: `pool.defineOnComplete<DataModel>({...})`.
+   * @param definition `{ context?, returnValue?, handler }`, as for the free `defineOnComplete`
+   * @returns an internal mutation to pass as `onComplete`
    */
   defineOnComplete<
     DataModel extends GenericDataModel = GenericDataModel,
