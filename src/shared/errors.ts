@@ -8,7 +8,7 @@ import type { JobError } from "./validators.js";
 
 const MARK = "__convexJobs";
 
-type Marked = { [MARK]: "nonRetryable" | "retryAfter"; message: string; data?: Value; retryAfterMs?: number };
+type Marked = { [MARK]: "nonRetryable" | "retryAfter" | "rateLimited"; message: string; data?: Value; retryAfterMs?: number };
 
 /**
  * Throw from a job to stop retrying at once. `data` reaches onComplete (`result.data`) and status.
@@ -40,6 +40,25 @@ export class RetryAfterError extends ConvexError<Marked> {
   }
 }
 
+/**
+ * Throw from a job when the service it calls said "too many requests": the job goes back to the
+ * queue, to start again no sooner than `retryAfterMs` from now, and frees its slot meanwhile.
+ * Unlike RetryAfterError it uses no attempt and no backoff step, and needs no retry policy: the
+ * job did not fail, it was turned away.
+ * ```ts
+ * if (res.status === 429) throw new RateLimitedError(Number(res.headers.get("retry-after") ?? 1) * 1000);
+ * ```
+ */
+export class RateLimitedError extends ConvexError<Marked> {
+  constructor(retryAfterMs: number, message = `rate limited: retry after ${retryAfterMs} ms`) {
+    if (!Number.isFinite(retryAfterMs) || retryAfterMs < 0) {
+      throw new Error(`RateLimitedError: \`retryAfterMs\` must be a number of ms >= 0, got ${retryAfterMs}.`);
+    }
+    super({ [MARK]: "rateLimited", message, retryAfterMs });
+    this.name = "ConvexError";
+  }
+}
+
 /** Turns any thrown value into the stored error shape. Recognises ConvexErrors by shape. */
 export function toJobError(e: unknown): JobError {
   if (isConvexError(e)) {
@@ -49,6 +68,10 @@ export function toJobError(e: unknown): JobError {
       if (data.data !== undefined) err.data = data.data;
       if (data[MARK] === "nonRetryable") err.nonRetryable = true;
       if (data[MARK] === "retryAfter") err.retryAfterMs = data.retryAfterMs;
+      if (data[MARK] === "rateLimited") {
+        err.retryAfterMs = data.retryAfterMs;
+        err.rateLimited = true;
+      }
       return err;
     }
     const message =

@@ -43,6 +43,8 @@ export const vJobError = v.object({
   nonRetryable: v.optional(v.boolean()),
   /** Thrown as a RetryAfterError: the delay the job asked for. */
   retryAfterMs: v.optional(v.number()),
+  /** Thrown as a RateLimitedError: requeued after retryAfterMs, no attempt used. */
+  rateLimited: v.optional(v.boolean()),
 });
 export type JobError = Infer<typeof vJobError>;
 
@@ -83,6 +85,10 @@ export const vJobStatus = v.union(
     /** When it may start: enqueue time, runAt, or when its retry backoff ends. */
     readyAt: v.number(),
     lastError: v.optional(vJobError),
+    /** Its concurrency key, if it has one. */
+    key: v.optional(v.string()),
+    /** Set while its pool or its key is paused: it will not start until resumed. */
+    paused: v.optional(v.boolean()),
   }),
   v.object({
     state: v.literal("running"),

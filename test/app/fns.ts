@@ -10,6 +10,8 @@ export const live = {
   active: 0,
   peak: 0,
   started: [] as string[],
+  /** When each entry of `started` started (simulated ms). */
+  startedAt: [] as number[],
   runs: new Map<string, number>(),
   /** Concurrency per key prefix (the part before the first "-"). */
   activeBy: new Map<string, number>(),
@@ -19,6 +21,7 @@ export function resetLive() {
   live.active = 0;
   live.peak = 0;
   live.started = [];
+  live.startedAt = [];
   live.runs.clear();
   live.activeBy.clear();
   live.peakBy.clear();
@@ -33,6 +36,7 @@ export const work = internalAction({
     live.activeBy.set(group, (live.activeBy.get(group) ?? 0) + 1);
     live.peakBy.set(group, Math.max(live.peakBy.get(group) ?? 0, live.activeBy.get(group)!));
     live.started.push(key);
+    live.startedAt.push(Date.now());
     live.runs.set(key, (live.runs.get(key) ?? 0) + 1);
     try {
       await new Promise((r) => setTimeout(r, ms));
@@ -50,6 +54,7 @@ export const write = internalMutation({
   args: { key: v.string(), fail: v.optional(v.boolean()) },
   handler: async (ctx, { key, fail }) => {
     live.started.push(key);
+    live.startedAt.push(Date.now());
     live.runs.set(key, (live.runs.get(key) ?? 0) + 1);
     await ctx.db.insert("events", { kind: "write", key });
     if (fail) throw new ConvexError({ message: `write ${key} failed`, code: 42 });
@@ -107,7 +112,8 @@ export const flaky = internalAction({
     if (ms) await new Promise((r) => setTimeout(r, ms));
     if (attempt > failures) return attempt;
     if (big) return "x".repeat(1100 * 1024); // too large to store: the attempt fails
-    const { NonRetryableError, RetryAfterError } = await import("../../src/shared/errors.js");
+    const { NonRetryableError, RetryAfterError, RateLimitedError } = await import("../../src/shared/errors.js");
+    if (how === "rateLimited") throw new RateLimitedError(5_000);
     if (how === "nonRetryable") throw new NonRetryableError(`permanent ${key}`, { status: 400 });
     if (how === "retryAfter") throw new RetryAfterError(7_000, `rate limited ${key}`);
     if (how === "status") throw new ConvexError({ message: `http ${status}`, status: status ?? 500 });

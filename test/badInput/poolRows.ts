@@ -52,6 +52,14 @@ export const constructorRows: Row[] = [
   { name: "retryIf.neverIf.messageMatches a string", call: withRetryIf({ neverIf: { messageMatches: "invalid" } }), throws: /`neverIf\.messageMatches` must be an array/ },
   { name: "retryIf.neverIf typo", call: withRetryIf({ neverIf: { messagesMatch: [] } }), throws: /neverIf: unknown option `messagesMatch`; did you mean `messageMatches`\?/ },
   { name: "retryIf a string", call: withRetryIf("timeout"), throws: /retryIf must be an object.*got "timeout"/ },
+  { name: "keyConcurrency 0", call: make({ ...ok, keyConcurrency: 0 }), throws: /`keyConcurrency` must be an integer from 1 to 1000.*got 0/ },
+  { name: "keyConcurrency a string", call: make({ ...ok, keyConcurrency: "2" }), throws: /`keyConcurrency`.*got "2"/ },
+  { name: "rateLimit a number", call: make({ ...ok, rateLimit: 10 }), throws: /`rateLimit` must be \{ rate, periodMs, capacity\? \}, e\.g\. \{ rate: 10, periodMs: 1000 \}/ },
+  { name: "rateLimit rate negative", call: make({ ...ok, rateLimit: { rate: -1, periodMs: 1000 } }), throws: /`rateLimit\.rate` must be a number > 0.*got -1/ },
+  { name: "rateLimit periodMs missing", call: make({ ...ok, rateLimit: { rate: 5 } }), throws: /`rateLimit\.periodMs` must be an integer number of ms >= 1.*got undefined/ },
+  { name: "rateLimit capacity 0", call: make({ ...ok, rateLimit: { rate: 5, periodMs: 1000, capacity: 0 } }), throws: /`rateLimit\.capacity` must be a number >= 1/ },
+  { name: "keyRateLimit typo", call: make({ ...ok, keyRateLimit: { rate: 5, period: 1000 } }), throws: /`keyRateLimit` has unknown field\(s\) period/ },
+  { name: "typo keyConcurency", call: make({ ...ok, keyConcurency: 2 }), throws: /unknown option `keyConcurency`; did you mean `keyConcurrency`\?/ },
 ];
 
 const enqueue = (h: H, f: (ctx: any) => Promise<unknown>) => h.run((ctx) => f(ctx));
@@ -93,6 +101,13 @@ export const enqueueRows: Row[] = [
   { name: "context without onComplete", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { context: { a: 1 } })), throws: /`context` is only passed to onComplete.*add one or drop `context`/ },
   { name: "batch args not an array", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutationBatch(ctx, write, "k" as never)), throws: /enqueueMutationBatch: `argsArray` must be an array of args objects/ },
   { name: "batch element a number", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutationBatch(ctx, write, [{ key: "a" }, 3 as never])), throws: /`argsArray\[1\]` must be an object.*got 3/ },
+  { name: "priority unknown level", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { priority: "urgent" as never })), throws: /`priority` must be one of "highest", "high", "normal", "low", "lowest" or \{ boostMs \}.*got "urgent"/ },
+  { name: "priority a number", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { priority: 5 as never })), throws: /`priority` must be one of.*got 5/ },
+  { name: "priority boost too large", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { priority: { boostMs: 600_001 } })), throws: /boostMs from -600000 to 600000.*got \{"boostMs":600001\}/ },
+  { name: "key empty", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { key: "" })), throws: /`key` must be a non-empty string of at most 1024 characters.*got ""/ },
+  { name: "key a number", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { key: 42 as never })), throws: /`key` must be a non-empty string.*got 42/ },
+  { name: "key too long", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { key: "x".repeat(1025) })), throws: /`key` must be a non-empty string of at most 1024 characters/ },
+  { name: "typo priorty", call: (h) => enqueue(h, (ctx) => h.pool.enqueueMutation(ctx, write, { key: "k" }, { priorty: "high" } as never)), throws: /unknown option `priorty`; did you mean `priority`\?/ },
   { name: "batch of 1001", call: (h) => enqueue(h, (ctx) => h.pool.enqueueQueryBatch(ctx, internal.fns.read, Array.from({ length: 1001 }, () => ({ kind: "x" })))), throws: /got 1001 jobs in one call; the limit is 1000/ },
 ];
 
@@ -117,4 +132,9 @@ export const idRows: Row[] = [
   { name: "status with no ctx", call: (h) => h.pool.status(undefined as never, "x" as never), throws: /status: `ctx` must be the ctx/ },
   { name: "stats with no ctx", call: (h) => h.pool.stats(null as never), throws: /stats: `ctx` must be the ctx.*got null/ },
   { name: "cancelAll with no ctx", call: (h) => h.pool.cancelAll(undefined as never), throws: /cancelAll: `ctx` must be the ctx/ },
+  { name: "pauseKey of an empty key", call: (h) => h.run((ctx) => h.pool.pauseKey(ctx, "")), throws: /pauseKey: `key` must be a non-empty string/ },
+  { name: "resumeKey of a number", call: (h) => h.run((ctx) => h.pool.resumeKey(ctx, 7 as never)), throws: /resumeKey: `key` must be a non-empty string.*got 7/ },
+  { name: "keyStats of undefined", call: (h) => h.run((ctx) => h.pool.keyStats(ctx, undefined as never)), throws: /keyStats: `key` must be a non-empty string.*got undefined/ },
+  { name: "pause from a query", call: (h) => h.pool.pause({ runQuery: () => null } as never), throws: /pause: `ctx` cannot run mutations/ },
+  { name: "inspect with no ctx", call: (h) => h.pool.inspect(undefined as never), throws: /inspect: `ctx` must be the ctx/ },
 ];

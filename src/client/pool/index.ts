@@ -2,3 +2,4 @@ export { Workpool, DEFAULT_POOL_NAME } from "./workpool.js";
 export { enqueue, enqueueBatch, type FunctionKind } from "./enqueue.js";
 export { onCompleteArgs, defineOnComplete, vJobId, type OnCompleteHandlerArgs } from "./validators.js";
 export type * from "./types.js";
+export { PRIORITY_LEVELS, MAX_BOOST_MS, vRateLimit } from "../../shared/flow.js";

@@ -18,6 +18,9 @@ export const WORKPOOL_OPTION_KEYS = [
   "retryIf",
   "retryKeepsSlot",
   "defaultRetryBehavior",
+  "keyConcurrency",
+  "rateLimit",
+  "keyRateLimit",
 ] as const satisfies readonly (keyof WorkpoolOptions)[];
 /** The keys an enqueue's options accept. */
 export const ENQUEUE_OPTION_KEYS = [
@@ -29,6 +32,8 @@ export const ENQUEUE_OPTION_KEYS = [
   "retryIf",
   "name",
   "onCompleteExcludeKinds",
+  "priority",
+  "key",
 ] as const satisfies readonly (keyof EnqueueOptions)[];
 /**
  * What a job's args and onComplete context may take together: the document limit less room for

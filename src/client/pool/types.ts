@@ -4,7 +4,11 @@ import type { Infer } from "convex/values";
 import type { JobResult, LogLevel, ResultKind, RetryPolicy } from "../../shared/validators.js";
 import type { RetryRule } from "../../shared/retryRules.js";
 import type { vJobStatus } from "../../component/pool/status.js";
-import type { vCounts } from "../../component/pool/tables.js";
+import type { vPoolStats } from "../../component/pool/status.js";
+import type { Priority, RateLimit } from "../../shared/flow.js";
+
+export type { Priority, PriorityLevel, RateLimit } from "../../shared/flow.js";
+export type { KeyStats, PoolInspection } from "../../component/pool/flow.js";
 
 /** A job's id. Branded so it cannot be mixed up with other strings. */
 export type JobId = string & { readonly __convexJobsJobId: true };
@@ -43,6 +47,19 @@ export interface WorkpoolOptions {
   retryActionsByDefault?: boolean;
   /** Which errors are retried, for jobs that don't give their own rule. Default: all. */
   retryIf?: RetryRule;
+  /**
+   * Most jobs of one concurrency key (the enqueue option `key`) running at once, 1 to 1,000.
+   * Default: 1, one at a time per key. The pool's `maxParallelism` still caps the total.
+   */
+  keyConcurrency?: number;
+  /**
+   * A token bucket on the pool's job starts: at most `rate` starts per `periodMs`, in bursts of up
+   * to `capacity` (default `rate`). Every attempt takes a token, retries included. Jobs over the
+   * limit wait; none is dropped.
+   */
+  rateLimit?: RateLimit;
+  /** A token bucket like `rateLimit`, one per concurrency key, on that key's starts. */
+  keyRateLimit?: RateLimit;
 }
 
 /**
@@ -101,10 +118,23 @@ export interface EnqueueOptions<Context = unknown, Returns = unknown> {
   retry?: boolean | Partial<RetryPolicy>;
   /** Which errors are retried (overrides the pool's `retryIf`). Default: all. */
   retryIf?: RetryRule;
+  /**
+   * Moves the job in the queue by a bounded time: "highest" (+600 s), "high" (+60 s), "normal"
+   * (the default), "low" (-60 s), "lowest" (-600 s), or `{ boostMs }` from -600,000 to 600,000.
+   * The job sorts as if it became ready that much earlier (later, if negative), so it can be
+   * overtaken only by jobs that became ready less than their boost after it: nothing starves.
+   * Running jobs are never preempted.
+   */
+  priority?: Priority;
+  /**
+   * A concurrency key, e.g. a user or tenant id: at most the pool's `keyConcurrency` jobs with one
+   * key run at once, and keys take turns, so one key's backlog does not hold up the others.
+   */
+  key?: string;
 }
 
 /** Status of a job; `null` when it does not exist or was cleaned up after retention. */
 export type JobStatus = Infer<typeof vJobStatus>;
 
 /** A pool's counts (see `Workpool.stats`). */
-export type PoolStats = Infer<typeof vCounts>;
+export type PoolStats = Infer<typeof vPoolStats>;

@@ -35,12 +35,15 @@ import {
   resolveRunAt,
 } from "./options.js";
 import { defineOnComplete } from "./validators.js";
+import { checkKeyArg, checkPoolFlow, jobFlow } from "./flow.js";
 import type {
   EnqueueOptions,
   JobId,
   JobStatus,
+  KeyStats,
   PoolConfig,
   PoolConfigUpdate,
+  PoolInspection,
   PoolStats,
   WorkpoolOptions,
 } from "./types.js";
@@ -115,6 +118,7 @@ export class Workpool {
     checkOneOf(options.logLevel, LOG_LEVELS, "logLevel", where);
     checkBoolean(options.retryActionsByDefault, "retryActionsByDefault", where);
     checkBoolean(options.retryKeepsSlot, "retryKeepsSlot", where);
+    checkPoolFlow(options, where);
     if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
       throw new Error(`${where}: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
     }
@@ -328,6 +332,71 @@ export class Workpool {
   }
 
   /**
+   * Pauses the pool: no job starts until `resume`. Running jobs finish; enqueues are accepted and
+   * wait; `stats`, `inspect` and a pending job's `status` show the pause. Also a runtime change.
+   * @returns whether the pool was already paused
+   */
+  async pause(ctx: RunMutationCtx): Promise<boolean> {
+    checkMutationCtx(ctx, this.where("pause"));
+    return await ctx.runMutation(this.component.pool.flow.setPaused, { pool: this.poolConfig(), paused: true });
+  }
+
+  /**
+   * Resumes a paused pool: waiting jobs start at once, in line order.
+   * @returns whether the pool was paused
+   */
+  async resume(ctx: RunMutationCtx): Promise<boolean> {
+    checkMutationCtx(ctx, this.where("resume"));
+    return await ctx.runMutation(this.component.pool.flow.setPaused, { pool: this.poolConfig(), paused: false });
+  }
+
+  /**
+   * Pauses one concurrency key: none of its jobs starts until `resumeKey`; other keys go on.
+   * Applied by the pool's next dispatch run (milliseconds later); its running jobs finish.
+   * @param key the concurrency key, as given to enqueue
+   */
+  async pauseKey(ctx: RunMutationCtx, key: string): Promise<void> {
+    const where = this.where("pauseKey");
+    checkMutationCtx(ctx, where);
+    checkKeyArg(key, where);
+    await ctx.runMutation(this.component.pool.flow.setKeyPaused, { pool: this.poolConfig(), key, paused: true });
+  }
+
+  /**
+   * Resumes a paused concurrency key.
+   * @param key the concurrency key, as given to enqueue
+   */
+  async resumeKey(ctx: RunMutationCtx, key: string): Promise<void> {
+    const where = this.where("resumeKey");
+    checkMutationCtx(ctx, where);
+    checkKeyArg(key, where);
+    await ctx.runMutation(this.component.pool.flow.setKeyPaused, { pool: this.poolConfig(), key, paused: false });
+  }
+
+  /**
+   * What the pool is doing and waiting for: running, pending, paused, how long the first job in
+   * line has waited, when a job held by a token or a delay can next start, and the bucket's tokens.
+   * @returns null if the pool has never been used
+   */
+  async inspect(ctx: RunQueryCtx): Promise<PoolInspection | null> {
+    checkQueryCtx(ctx, this.where("inspect"));
+    return await ctx.runQuery(this.component.pool.flow.inspect, { pool: this.options.name });
+  }
+
+  /**
+   * One concurrency key's flow: running, pending, paused, its cap, its tokens, and why its next
+   * job waits (`state`: "ready", "atLimit", "rateLimited", "paused" or "idle").
+   * @param key the concurrency key, as given to enqueue
+   * @returns null when the key has nothing running, waiting or paused
+   */
+  async keyStats(ctx: RunQueryCtx, key: string): Promise<KeyStats | null> {
+    const where = this.where("keyStats");
+    checkQueryCtx(ctx, where);
+    checkKeyArg(key, where);
+    return await ctx.runQuery(this.component.pool.flow.keyStats, { pool: this.options.name, key });
+  }
+
+  /**
    * Defines an onComplete mutation with typed, validated args: see {@link defineOnComplete}.
    * Written as a method too, as in the official workpool: `pool.defineOnComplete<DataModel>({...})`.
    * @param definition `{ context?, returnValue?, handler }`, as for the free `defineOnComplete`
@@ -384,6 +453,7 @@ export class Workpool {
     }
     const excludeKinds = checkExcludeKinds(options.onCompleteExcludeKinds, where);
     const shared = {
+      ...jobFlow(options, where),
       kind,
       name: options.name,
       fnHandle: await createFunctionHandle(fn),
@@ -442,6 +512,9 @@ export class Workpool {
       logLevel: this.options.logLevel,
       retry: this.retryPolicy,
       retryKeepsSlot: this.options.retryKeepsSlot,
+      keyConcurrency: this.options.keyConcurrency,
+      rateLimit: this.options.rateLimit,
+      keyRateLimit: this.options.keyRateLimit,
     };
   }
 

@@ -12,5 +12,5 @@ export {
   type RunStatus,
 } from "./retrier.js";
 export { vRunId } from "./validators.js";
-export { NonRetryableError, RetryAfterError } from "../../shared/errors.js";
+export { NonRetryableError, RetryAfterError, RateLimitedError } from "../../shared/errors.js";
 export { vRetryRule, type RetryRule } from "../../shared/retryRules.js";

@@ -12,6 +12,7 @@ import { runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 import { requestDispatch } from "./wake.js";
 import { dispatchStateOf, jobOfPool, poolByName } from "./lookup.js";
+import { KeyNewsBuilder } from "./enqueue.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
 const CANCEL_BATCH = 100;
@@ -39,7 +40,7 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
   const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs };
   if (job.state === "pending") {
     const done = await transition(ctx, job, "canceled", final);
-    if (tally) await tallyCanceled(ctx, pool, 1);
+    if (tally) await tallyCanceled(ctx, pool, [job]);
     await runOnComplete(ctx, done, pool);
     return true;
   }
@@ -105,8 +106,8 @@ export const cancelPendingBatch = internalMutation({
     const pool = await ctx.db.get(poolId);
     if (!pool) return null;
     const { jobs, scanned, lastReadyAt } = await pendingCreatedBefore(ctx, poolId, before, fromReadyAt ?? 0);
-    let canceled = 0;
-    for (const job of jobs) if (await cancelJob(ctx, job, pool, false)) canceled++;
+    const canceled: Job[] = [];
+    for (const job of jobs) if (await cancelJob(ctx, job, pool, false)) canceled.push(job);
     await tallyCanceled(ctx, pool, canceled);
     if (jobs.length === CANCEL_BATCH || scanned === SCAN_LIMIT) {
       await ctx.scheduler.runAfter(0, internal.pool.cancel.cancelPendingBatch, {
@@ -126,9 +127,13 @@ export const cancelPendingBatch = internalMutation({
  * Records canceled pending jobs for the counts, and makes sure a dispatch folds them in soon
  * (and sees the freed queue) even if the pool is otherwise asleep until a later timer.
  */
-async function tallyCanceled(ctx: MutationCtx, pool: Pool, n: number) {
+async function tallyCanceled(ctx: MutationCtx, pool: Pool, jobs: Job[]) {
+  const n = jobs.length;
   if (n === 0) return;
-  await ctx.db.insert("tallies", { pool: pool._id, pending: -n, canceled: n });
+  // Their keys count them no longer (see ./keys.ts).
+  const news = new KeyNewsBuilder();
+  for (const job of jobs) if (job.key !== undefined) news.add({ key: job.key, pending: -1 });
+  await ctx.db.insert("tallies", { pool: pool._id, pending: -n, canceled: n, keys: news.list() });
   await requestDispatch(ctx, pool._id, Date.now());
 }
 

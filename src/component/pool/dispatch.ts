@@ -26,9 +26,14 @@ import { dispatchStateOf } from "./lookup.js";
 import type { Running } from "./tables.js";
 import { decideNextWake } from "./wake.js";
 import { reportPool } from "./events.js";
+import { KeyBook } from "./keys.js";
+import { nextTokenAt, take, tokensAt } from "../../shared/flow.js";
+import { PROMOTE_BATCH } from "./view.js";
 
 /** A run is only suspected dead once it has been running this long (checked by the watchdog). */
 const SUSPECT_AFTER_MS = 1_000;
+/** Key news (one key read and written each) folded per dispatch run; one tally holds at most this many. */
+const KEY_NEWS_BATCH = 1_000;
 /** Expired jobs deleted per dispatch run. */
 const CLEANUP_BATCH = 100;
 
@@ -94,22 +99,52 @@ export const run = internalMutation({
     if (!pool || !state) return null;
     const counts = { ...state.counts };
     const canceledSoFar = counts.canceled;
-    const moreTallies = await foldTallies(ctx, view.tallies, counts);
+    const book = new KeyBook(ctx, pool, now);
+    const moreTallies = await foldTallies(ctx, view.tallies, counts, book);
     const watchdogDue = (state.watchdogAt ?? 0) <= now;
-    const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue);
+    const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue, book);
     // Pending jobs canceled since the last run (tallied) expire no later than now + retention.
     if (counts.canceled > canceledSoFar) expiries.push(now + pool.retentionMs);
-    const { started, moreReady, oldestWaitMs } = await startReady(ctx, pool, view.ready, stillRunning, counts, now);
+    const promoted = await promoteDue(ctx, view.due, book, now);
+    for (const id of view.keys.due) {
+      const entry = await book.byId(id);
+      if (entry) book.relane(entry);
+    }
+    const free = pool.paused ? 0 : pool.maxParallelism - stillRunning.length;
+    const tokens = pool.rateLimit ? Math.floor(tokensAt(pool.rateLimit, state.bucket, now) + 1e-9) : Infinity;
+    const budget = Math.max(0, Math.min(free, tokens));
+    // Stable sort, delayed jobs first: on equal ranks the job that waited longer goes first.
+    const unkeyed = [...promoted.unkeyed, ...view.ready].sort((a, b) => a.rank - b.rank);
+    const plan = {
+      unkeyed,
+      keys: view.keys.open,
+      promoted: promoted.keyed,
+      moreKeys: view.keys.moreOpen,
+      lastOpenAt: view.keys.lastOpenAt ?? Infinity,
+      considered: new Set<string>(),
+    };
+    const { started, moreReady, left, oldestWaitMs } = await startReady(ctx, pool, plan, book, budget, counts, now);
+    // A key opened in this run that it could not consider (it was not in the view) needs a run.
+    const keysLeft = started.length < budget && book.openBeyond(plan.considered);
+    await promoted.writeRanks(new Set(started.map((r) => r.jobId)));
+    const bucket = pool.rateLimit && started.length ? take(pool.rateLimit, state.bucket, started.length, now) : state.bucket;
+    // Out of tokens with jobs still in line: wake when the next token is due, not before.
+    const tokenWaitAt =
+      pool.rateLimit && (left || view.waitsForToken) && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
+    await book.flush();
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
       pool,
       state,
+      bucket,
+      keyed: book.touched,
       running: [...stillRunning, ...started],
       counts,
-      progress: settled + started.length > 0 || moreTallies,
+      progress: settled + started.length + promoted.count > 0 || moreTallies,
       // Slots the watchdog freed were not free in the view: look again at once to fill them.
-      moreWork: moreTallies || moreReady || view.moreReady || deadSettled > 0,
-      nextDelayedAt: earliest(view.nextDelayedAt, retryAt),
+      moreWork:
+        moreTallies || moreReady || view.moreReady || deadSettled > 0 || promoted.count === PROMOTE_BATCH || view.keys.due.length > 0 || keysLeft,
+      nextDelayedAt: earliest(earliest(earliest(view.nextDelayedAt, retryAt), tokenWaitAt), earliest(view.keys.nextAt, book.nextDueAt())),
       nextExpiry,
       watchdogChecked: watchdogDue,
       firedAt: args.timerAt,
@@ -120,13 +155,21 @@ export const run = internalMutation({
   },
 });
 
-/** Folds the tallies the view saw into the counts and deletes them (re-read: a run may retry). */
-async function foldTallies(ctx: MutationCtx, tallies: DispatchView["tallies"], counts: Counts) {
+/**
+ * Folds the tallies the view saw into the counts, and their news into the keys, and deletes them
+ * (re-read: a run may retry).
+ */
+async function foldTallies(ctx: MutationCtx, tallies: DispatchView["tallies"], counts: Counts, book: KeyBook) {
+  let news = 0;
   for (const { id } of tallies) {
     const t = await ctx.db.get(id);
     if (!t) continue;
+    // Each piece of key news reads a key: past the batch, the rest waits for the next run.
+    news += t.keys?.length ?? 0;
+    if (news > KEY_NEWS_BATCH && news > (t.keys?.length ?? 0)) return true;
     counts.pending += t.pending;
     counts.canceled += t.canceled;
+    for (const news of t.keys ?? []) await book.news(news);
     await ctx.db.delete(id);
   }
   return tallies.length === TALLY_BATCH;
@@ -146,6 +189,7 @@ async function settleRunning(
   counts: Counts,
   now: number,
   watchdogDue: boolean,
+  book: KeyBook,
 ) {
   const ended = new Map(view.ended.map((e) => [`${e.jobId}:${e.attempt}`, e]));
   const rearmed = new Map(view.rearmed.map((e) => [e.jobId, e]));
@@ -172,11 +216,41 @@ async function settleRunning(
     }
     settled++;
     counts.running--;
+    const requeued = outcome.state === "pending" || outcome.state === "running";
+    if (r.key !== undefined) await book.release(r.key, requeued);
     if (outcome.expiresAt !== null) expiries.push(outcome.expiresAt);
     if (outcome.state === "pending" || outcome.state === "running") counts.pending++;
     else if (outcome.state !== null) counts[outcome.state]++;
   }
   return { stillRunning, settled, deadSettled, expiries, retryAt };
+}
+
+/**
+ * Gives delayed jobs that are now due their place in line (rank = readyAt - boost). A keyed job
+ * is written at once and announced to its key; unkeyed ones are returned as start candidates,
+ * and `writeRanks` writes the rank of those that did not start (a started one needs none).
+ */
+async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, now: number) {
+  const unkeyed: { id: Id<"jobs">; rank: number }[] = [];
+  const keyed: { key: string; id: Id<"jobs">; rank: number }[] = [];
+  let count = 0;
+  for (const id of due) {
+    const job = await ctx.db.get(id);
+    if (!job || job.state !== "pending" || job.rank !== undefined || job.readyAt > now) continue;
+    count++;
+    const rank = job.readyAt - (job.boostMs ?? 0);
+    if (job.key === undefined) {
+      unkeyed.push({ id, rank });
+      continue;
+    }
+    await ctx.db.patch(id, { rank });
+    await book.announce(job.key, rank);
+    keyed.push({ key: job.key, id, rank });
+  }
+  const writeRanks = async (started: Set<Id<"jobs">>) => {
+    for (const { id, rank } of unkeyed) if (!started.has(id)) await ctx.db.patch(id, { rank });
+  };
+  return { unkeyed, keyed, count: due.length === PROMOTE_BATCH ? PROMOTE_BATCH : count, writeRanks };
 }
 
 function earliest(a: number | null, b: number | null | undefined): number | null {

@@ -15,6 +15,8 @@ import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
 import type { Pool } from "./jobs.js";
 import { requestDispatch } from "./wake.js";
 import { poolByName } from "./lookup.js";
+import { checkKey, checkRateLimit, MAX_BOOST_MS, vRateLimit } from "../../shared/flow.js";
+import type { KeyNews } from "./tables.js";
 
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -25,6 +27,9 @@ export const vPoolConfig = v.object({
   logLevel: v.optional(vLogLevel),
   retry: v.optional(vRetryPolicy),
   retryKeepsSlot: v.optional(v.boolean()),
+  keyConcurrency: v.optional(v.number()),
+  rateLimit: v.optional(vRateLimit),
+  keyRateLimit: v.optional(vRateLimit),
 });
 
 export const vJobSpec = v.object({
@@ -38,7 +43,14 @@ export const vJobSpec = v.object({
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   retryIf: v.optional(vRetryRule),
   onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)) })),
+  /** Priority: the job sorts as if it became ready this many ms earlier (negative: later). */
+  boostMs: v.optional(v.number()),
+  /** Concurrency key (see the pool's keyConcurrency). */
+  key: v.optional(v.string()),
+  /** A cap for the key that overrides the pool's keyConcurrency. */
+  keyLimit: v.optional(v.number()),
 });
+type JobSpec = typeof vJobSpec.type;
 
 /**
  * Inserts jobs into a pool (created on first use). Returns their ids, in order.
@@ -61,10 +73,14 @@ export const enqueue = mutation({
     const pool = await upsertPool(ctx, config);
     const now = Date.now();
     const ids: Id<"jobs">[] = [];
+    const news = new KeyNewsBuilder();
     let earliest = Infinity;
     for (const spec of jobs) {
+      checkFlow(spec, config.name);
       const readyAt = Math.max(now, spec.runAt ?? now);
       earliest = Math.min(earliest, readyAt);
+      // A job ready now takes its place in line at once; a delayed one when it is due.
+      const rank = readyAt <= now ? readyAt - (spec.boostMs ?? 0) : undefined;
       ids.push(
         await ctx.db.insert("jobs", {
           pool: pool._id,
@@ -75,25 +91,69 @@ export const enqueue = mutation({
           args: spec.args,
           state: "pending",
           readyAt,
+          rank,
+          boostMs: spec.boostMs || undefined,
+          key: spec.key,
+          keyLimit: spec.keyLimit,
+          promote: spec.key !== undefined || spec.boostMs ? true : undefined,
           attempt: 0,
           retry: spec.retry ?? undefined,
           retryIf: spec.retryIf,
           onComplete: spec.onComplete,
         }),
       );
+      if (spec.key !== undefined) news.add({ key: spec.key, pending: 1, rank, limit: spec.keyLimit });
     }
     if (ids.length === 0) return ids;
-    await ctx.db.insert("tallies", { pool: pool._id, pending: ids.length, canceled: 0 });
+    await ctx.db.insert("tallies", { pool: pool._id, pending: ids.length, canceled: 0, keys: news.list() });
     if (dispatchBy === undefined || earliest < dispatchBy) await requestDispatch(ctx, pool._id, earliest);
     return ids;
   },
 });
 
+/** Per-key news of one enqueue, merged per key, for its tally. */
+export class KeyNewsBuilder {
+  private byKey = new Map<string, KeyNews>();
+  add(n: KeyNews) {
+    const had = this.byKey.get(n.key);
+    if (!had) return void this.byKey.set(n.key, { ...n });
+    had.pending += n.pending;
+    if (n.rank !== undefined) had.rank = had.rank === undefined ? n.rank : Math.min(had.rank, n.rank);
+    if (n.limit !== undefined) had.limit = n.limit;
+    if (n.paused !== undefined) had.paused = n.paused;
+  }
+  /** The news, or undefined when there is none (keeps unkeyed tallies as they were). */
+  list(): KeyNews[] | undefined {
+    return this.byKey.size ? [...this.byKey.values()] : undefined;
+  }
+}
+
+/** The component's own check of a job's flow-control fields (the client checks them first). */
+function checkFlow(spec: JobSpec, pool: string) {
+  const where = `Workpool "${pool}" enqueue`;
+  if (spec.key !== undefined) checkKey(spec.key, where);
+  const b = spec.boostMs;
+  if (b !== undefined && (!Number.isFinite(b) || Math.abs(b) > MAX_BOOST_MS)) {
+    throw new Error(`${where}: \`boostMs\` must be from ${-MAX_BOOST_MS} to ${MAX_BOOST_MS}, got ${b}.`);
+  }
+  const l = spec.keyLimit;
+  if (l !== undefined && (!Number.isInteger(l) || l < 1 || spec.key === undefined)) {
+    throw new Error(`${where}: \`keyLimit\` must be an integer >= 1 and needs a \`key\`, got ${l}.`);
+  }
+}
+
 /** @param minParallelism 0 where a pause is allowed (`configure`), else 1 */
 export function validatePoolConfig(
-  config: { name: string; maxParallelism: number; retentionMs?: number },
+  config: { name: string; maxParallelism: number; retentionMs?: number; keyConcurrency?: number; rateLimit?: unknown; keyRateLimit?: unknown },
   minParallelism = 1,
 ) {
+  const where = `Workpool "${config.name}"`;
+  const k = config.keyConcurrency;
+  if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > MAX_PARALLELISM)) {
+    throw new Error(`${where}: \`keyConcurrency\` must be an integer from 1 to ${MAX_PARALLELISM}, got ${k}.`);
+  }
+  checkRateLimit(config.rateLimit, "rateLimit", where);
+  checkRateLimit(config.keyRateLimit, "keyRateLimit", where);
   if (config.name.length === 0) throw new Error("Workpool: `name` must be a non-empty string.");
   const p = config.maxParallelism;
   if (!Number.isInteger(p) || p < minParallelism || p > MAX_PARALLELISM) {
@@ -115,6 +175,9 @@ export function configWithDefaults(config: typeof vPoolConfig.type) {
     logLevel: config.logLevel ?? "WARN",
     retry: config.retry,
     retryKeepsSlot: config.retryKeepsSlot,
+    keyConcurrency: config.keyConcurrency,
+    rateLimit: config.rateLimit,
+    keyRateLimit: config.keyRateLimit,
   };
 }
 
@@ -148,7 +211,8 @@ export async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.ty
       .join(", ")}. If two call sites configure this pool differently, they will keep overriding each other.`,
   );
   await ctx.db.patch(existing._id, desired);
-  if (desired.maxParallelism > existing.maxParallelism) {
+  const flowChanged = changed.some((k) => k === "keyConcurrency" || k === "rateLimit" || k === "keyRateLimit");
+  if (desired.maxParallelism > existing.maxParallelism || flowChanged) {
     // A raised cap frees slots now, but a pool whose slots were all busy counts as covered (it
     // waits on completions), so this enqueue alone would not wake it.
     await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: existing._id });

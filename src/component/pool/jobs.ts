@@ -95,6 +95,18 @@ export async function finish(
     outcome.kind === "success"
       ? storableOrFailed(job, outcome.returnValue, pool, now)
       : { kind: "failed" as const, error: storableError(job, outcome.error) };
+  if (ended.kind === "failed" && ended.error.rateLimited) {
+    // Turned away, not failed: back in line once the service said it may come back.
+    const delayMs = ended.error.retryAfterMs ?? 0;
+    jobRetrying(pool, job, ended.error.message, delayMs, now);
+    return await transition(ctx, job, "pending", {
+      readyAt: now + delayMs,
+      rank: undefined,
+      rateLimitedAttempts: (job.rateLimitedAttempts ?? 0) + 1,
+      lastError: ended.error,
+      workerId: undefined,
+    });
+  }
   if (ended.kind === "failed") {
     const decision = decideRetry(job, ended.error, Math.random);
     if (decision.retry) {
@@ -102,12 +114,14 @@ export async function finish(
         `job ${job._id} (${jobName(job)}) attempt ${job.attempt} failed: ${ended.error.message}; retrying in ${decision.delayMs} ms`,
       );
       jobRetrying(pool, job, ended.error.message, decision.delayMs, now);
-      if (keepSlot && pool.retryKeepsSlot && job.kind === "action") {
+      // A rate-limited pool takes a token for every attempt: a retry goes back through the dispatcher.
+      if (keepSlot && pool.retryKeepsSlot && job.kind === "action" && !pool.rateLimit && !pool.keyRateLimit) {
         keepSlot(job, now + decision.delayMs, ended.error);
         return job;
       }
       return await transition(ctx, job, "pending", {
         readyAt: now + decision.delayMs,
+        rank: undefined,
         lastError: ended.error,
         workerId: undefined,
       });

@@ -2,6 +2,7 @@
 import { v } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
 import { dispatchStateOf, jobOfPool, poolByName } from "./lookup.js";
+import type { Doc } from "../_generated/dataModel.js";
 import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
 import { jobName } from "./jobs.js";
@@ -17,7 +18,9 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
   const { job } = found;
   const lastError = job.lastError;
   const name = jobName(job);
-  if (job.state === "pending") return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError };
+  if (job.state === "pending") {
+    return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError, key: job.key, paused: await pausedFor(ctx, found.pool, job.key) };
+  }
   // A retry that kept its slot: the next attempt is armed for readyAt; to the user it waits.
   if (job.state === "running" && job.readyAt > Date.now()) {
     return { state: "pending", name, attempt: job.attempt - 1, readyAt: job.readyAt, lastError };
@@ -43,6 +46,17 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
   };
 }
 
+/** True when the pool, or the job's key, is paused (else undefined, to keep statuses short). */
+async function pausedFor(ctx: QueryCtx, pool: Doc<"pools">, key: string | undefined): Promise<true | undefined> {
+  if (pool.paused || pool.maxParallelism === 0) return true;
+  if (key === undefined) return undefined;
+  const doc = await ctx.db
+    .query("keys")
+    .withIndex("by_pool_key", (q) => q.eq("pool", pool._id).eq("key", key))
+    .unique();
+  return doc?.paused ? true : undefined;
+}
+
 /** A job's status; null if it is gone or belongs to another pool. See ./lookup.ts. */
 export const status = query({
   args: { pool: v.string(), jobId: v.string() },
@@ -63,9 +77,15 @@ export const statusBatch = query({
  * the tallies not yet folded in (the dispatcher folds up to 500 per run and comes back for
  * more), at most STATS_TALLY_LIMIT of them, so the read stays bounded under any enqueue rate.
  */
+export const vPoolStats = v.object({
+  ...vCounts.fields,
+  /** Set while the pool is paused (`pause`, or `configure` with maxParallelism 0). */
+  paused: v.optional(v.boolean()),
+});
+
 export const stats = query({
   args: { pool: v.string() },
-  returns: vCounts,
+  returns: vPoolStats,
   handler: async (ctx, args) => {
     const pool = await poolByName(ctx, args.pool);
     const empty = { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
@@ -80,6 +100,6 @@ export const stats = query({
       counts.pending += t.pending;
       counts.canceled += t.canceled;
     }
-    return counts;
+    return pool.paused || pool.maxParallelism === 0 ? { ...counts, paused: true } : counts;
   },
 });

@@ -7,6 +7,7 @@ import { v, type Infer } from "convex/values";
 import { vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
 import { vJobState } from "./state.js";
+import { vBucket, vRateLimit } from "../../shared/flow.js";
 
 /** Pool options that `configure` can change at runtime. */
 export const vPoolOverrides = v.object({
@@ -57,6 +58,14 @@ export const pools = defineTable({
    * earlier in the same transaction or millisecond are covered and later ones are not.
    */
   canceledBefore: v.optional(v.number()),
+  /** `pause`: nothing starts until `resume`; enqueues are accepted, running jobs finish. */
+  paused: v.optional(v.boolean()),
+  /** Most jobs of one concurrency key running at once (default 1). */
+  keyConcurrency: v.optional(v.number()),
+  /** A token bucket on the pool's job starts (every attempt takes a token). */
+  rateLimit: v.optional(vRateLimit),
+  /** A token bucket per concurrency key on that key's starts. */
+  keyRateLimit: v.optional(vRateLimit),
 }).index("by_name", ["name"]);
 
 /** Counts as the dispatcher last saw them. */
@@ -75,6 +84,8 @@ export const vRunning = v.object({
   /** The scheduled run executing it: a mutation worker, or an action runner shared by a batch. */
   workerId: v.id("_scheduled_functions"),
   kind: vJobKind,
+  /** The job's concurrency key: its slot counts against that key's cap too. */
+  key: v.optional(v.string()),
 });
 export type Running = Infer<typeof vRunning>;
 
@@ -104,6 +115,10 @@ export const dispatchState = defineTable({
   reportedAt: v.optional(v.number()),
   /** Next time running jobs are checked for scheduled runs that died. */
   watchdogAt: v.optional(v.number()),
+  /** The pool's rate-limit bucket (`pools.rateLimit`). */
+  bucket: v.optional(vBucket),
+  /** Set once a job with a concurrency key was seen: until then, runs skip reading keys. */
+  keyed: v.optional(v.boolean()),
 }).index("by_pool", ["pool"]);
 
 /** One document per job: its definition, its state and, once finished, its result. */
@@ -118,8 +133,27 @@ export const jobs = defineTable({
   state: vJobState,
   /** When the job may (next) start: enqueue time, runAt, or the end of a retry's backoff. */
   readyAt: v.number(),
+  /**
+   * Its place in the queue once ready: readyAt - boostMs. Unset while the job is delayed (not
+   * ready at enqueue, or back from a failed attempt): the dispatcher sets it when the job is due.
+   */
+  rank: v.optional(v.number()),
+  /** The priority's boost in ms (positive: sooner). Unset: 0. */
+  boostMs: v.optional(v.number()),
+  /** Concurrency key: at most the pool's `keyConcurrency` jobs of one key run at once. */
+  key: v.optional(v.string()),
+  /** A cap for this job's key that overrides the pool's (dedupe's queueOneAfterActive: 1). */
+  keyLimit: v.optional(v.number()),
+  /**
+   * Set on jobs with a key or a priority: when such a job comes due after a delay, the
+   * dispatcher writes its rank (a key must hear of it; a boost changes its place). A plain job
+   * needs no write: its place is its readyAt, read straight from the delayed jobs' index.
+   */
+  promote: v.optional(v.literal(true)),
   /** Attempts started so far. */
   attempt: v.number(),
+  /** Attempts turned away with a RateLimitedError: they count toward neither retries nor backoff. */
+  rateLimitedAttempts: v.optional(v.number()),
   retry: v.optional(v.union(vRetryPolicy, v.null())),
   /** Data-only rule deciding which errors are retried (see retries/). */
   retryIf: v.optional(vRetryRule),
@@ -138,16 +172,70 @@ export const jobs = defineTable({
   callbackError: v.optional(v.string()),
 })
   .index("by_pool_state_ready", ["pool", "state", "readyAt"])
+  /** Ready pending jobs of one key (unkeyed: key unset) in queue order. */
+  .index("by_pool_state_key_rank", ["pool", "state", "key", "rank"])
+  /** Delayed pending jobs (rank unset), plain or to promote, by the time they are due. */
+  .index("by_pool_state_rank_promote_ready", ["pool", "state", "rank", "promote", "readyAt"])
   .index("by_pool_expiry", ["pool", "expiresAt"])
   /** A pool's jobs in creation order: cancelAll reads the newest as its cutoff. */
   .index("by_pool", ["pool"]);
 
-/** Insert-only deltas to the pending/canceled counts, folded in by the dispatcher. */
+/** What a tally tells the dispatcher about one concurrency key. */
+export const vKeyNews = v.object({
+  key: v.string(),
+  /** Change to the key's pending count. */
+  pending: v.number(),
+  /** The lowest rank among the key's new ready jobs (unset: none ready yet). */
+  rank: v.optional(v.number()),
+  /** The cap its jobs carry (`keyLimit`), if any. */
+  limit: v.optional(v.number()),
+  /** `pauseKey` / `resumeKey`. */
+  paused: v.optional(v.boolean()),
+});
+export type KeyNews = Infer<typeof vKeyNews>;
+
+/**
+ * Insert-only deltas to the pending/canceled counts, folded in by the dispatcher; they also
+ * carry news of concurrency keys (new jobs, pause and resume), since only the dispatcher writes
+ * a key's state.
+ */
 export const tallies = defineTable({
   pool: v.id("pools"),
   pending: v.number(),
   canceled: v.number(),
+  keys: v.optional(v.array(vKeyNews)),
 }).index("by_pool", ["pool"]);
+
+/**
+ * Where a key stands, for the dispatcher's choice of what starts next:
+ *   open     has ready jobs and room: `at` is its place in line (see ./keys.ts)
+ *   full     as many jobs running as its cap allows
+ *   waiting  its rate-limit bucket is empty: `at` is when the next token is due
+ *   paused   `pauseKey`
+ *   idle     nothing ready: `at` is when its state may be dropped (its bucket is full again)
+ */
+export const vLane = v.union(v.literal("open"), v.literal("full"), v.literal("waiting"), v.literal("paused"), v.literal("idle"));
+export type Lane = Infer<typeof vLane>;
+
+/** Per-key state of a pool's concurrency keys. Only the dispatcher writes it. */
+export const keys = defineTable({
+  pool: v.id("pools"),
+  key: v.string(),
+  lane: vLane,
+  at: v.number(),
+  running: v.number(),
+  /** Pending jobs of the key as the dispatcher has folded them (for stats). */
+  pending: v.number(),
+  /** Rank of the key's first ready job, as last known; null: none known. */
+  headRank: v.union(v.number(), v.null()),
+  /** When a job of the key last started: a key served waits its turn behind the others. */
+  servedAt: v.optional(v.number()),
+  limit: v.optional(v.number()),
+  paused: v.optional(v.boolean()),
+  bucket: v.optional(vBucket),
+})
+  .index("by_pool_key", ["pool", "key"])
+  .index("by_pool_lane", ["pool", "lane", "at"]);
 
 /**
  * Legacy (before 0.2): completions' wake-up calls. Nothing writes it now; the table stays so
@@ -155,4 +243,4 @@ export const tallies = defineTable({
  */
 export const kicks = defineTable({ pool: v.id("pools") }).index("by_pool", ["pool"]);
 
-export const poolTables = { pools, dispatchState, jobs, tallies, kicks };
+export const poolTables = { pools, dispatchState, jobs, tallies, kicks, keys };

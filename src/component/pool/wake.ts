@@ -7,6 +7,7 @@ import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { Pool } from "./jobs.js";
 import type { Running } from "./tables.js";
+import type { Bucket } from "../../shared/flow.js";
 
 /** While jobs run, look this often for scheduled runs that died without reporting. */
 export const WATCHDOG_MS = 30_000;
@@ -34,7 +35,10 @@ export interface RunOutcome {
   progress: boolean;
   /** Work was left for another run right away (tallies to fold, ready jobs skipped). */
   moreWork: boolean;
-  /** The earliest pending job that is not ready yet, as the view saw it. */
+  /**
+   * The earliest time a waiting job may start, with a slot free: a delayed job or retry (as the
+   * view saw it), the pool's next token, a key's next token.
+   */
   nextDelayedAt: number | null;
   /** When the next finished job expires, or null. */
   nextExpiry: number | null;
@@ -43,6 +47,10 @@ export interface RunOutcome {
   /** Set when this run is the dispatcher's own timer: the time it was armed for. */
   firedAt: number | undefined;
   now: number;
+  /** The pool's rate-limit bucket after this run's starts. */
+  bucket?: Bucket;
+  /** This run saw a concurrency key. */
+  keyed: boolean;
 }
 
 /** What a dispatch run saw, as far as the choice of its next wake-up depends on it. */
@@ -141,6 +149,8 @@ export async function decideNextWake(ctx: MutationCtx, r: RunOutcome): Promise<v
     wakeAt: plan.wakeAt,
     confirmAt: plan.confirmAt,
     watchdogAt: plan.watchdogAt,
+    bucket: r.bucket,
+    ...(r.keyed && !state.keyed ? { keyed: true } : {}),
   });
 }
 

@@ -16,8 +16,10 @@ export type RetryDecision = { retry: false } | { retry: true; delayMs: number };
 export function decideRetry(job: Doc<"jobs">, error: JobError, random: () => number): RetryDecision {
   if (!job.retry) return { retry: false };
   const policy = normalizeRetryPolicy(job.retry);
-  if (job.attempt >= policy.maxAttempts) return { retry: false };
+  // Attempts a RateLimitedError turned away do not count.
+  const attempt = job.attempt - (job.rateLimitedAttempts ?? 0);
+  if (attempt >= policy.maxAttempts) return { retry: false };
   if (!ruleAllowsRetry(job.retryIf as RetryRule | undefined, error)) return { retry: false };
   if (error.retryAfterMs !== undefined) return { retry: true, delayMs: error.retryAfterMs };
-  return { retry: true, delayMs: backoffMs(policy, job.attempt, random) };
+  return { retry: true, delayMs: backoffMs(policy, attempt, random) };
 }

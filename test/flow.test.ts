@@ -1,0 +1,335 @@
+/** Flow control through the Workpool client: priority, keys, rate limits, pause, RateLimitedError. */
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { internal } from "./app/_generated/api.js";
+import { live, resetLive } from "./app/fns.js";
+import { pool, setup } from "./setup.js";
+import { installClock, type Clock } from "../src/test.js";
+import type { RateLimit } from "../src/client/index.js";
+
+let clock: Clock;
+beforeEach(async () => {
+  clock = await installClock();
+  resetLive();
+});
+afterEach(() => clock.uninstall());
+
+/** Every start found a token in a bucket of `limit` (full at the first start). */
+function conformsToBucket(times: number[], limit: RateLimit) {
+  const capacity = limit.capacity ?? limit.rate;
+  let tokens = capacity;
+  let last = times[0] ?? 0;
+  for (const t of [...times].sort((a, b) => a - b)) {
+    tokens = Math.min(capacity, tokens + ((t - last) * limit.rate) / limit.periodMs) - 1;
+    last = t;
+    if (tokens < -1e-6) return false;
+  }
+  return true;
+}
+
+
+describe("priority", () => {
+  test("a boost moves a job by that much time, no further: later high jobs do not overtake", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 300_000 }));
+    await clock.advance(1_000);
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "low", ms: 1 }, { priority: "low" }));
+    for (let i = 1; i <= 20; i++) {
+      await clock.advance(10_000);
+      await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: `high${i * 10}`, ms: 1 }, { priority: "high" }));
+    }
+    await clock.drain();
+    // "low" became ready at 1 s and sorts at 61 s; high job i became ready at 1 + 10i s and sorts
+    // at 10i - 59 s: those ready less than 120 s (their boost + low's) after "low" overtake it.
+    const lowAt = live.started.indexOf("low");
+    const overtook = live.started.slice(1, lowAt);
+    expect(overtook).toEqual(Array.from({ length: 11 }, (_, i) => `high${(i + 1) * 10}`));
+    expect(live.started.slice(lowAt + 1)).toEqual(Array.from({ length: 9 }, (_, i) => `high${(i + 12) * 10}`));
+  });
+
+  test("named levels order equal-time jobs; FIFO among equals; no priority sits in the middle", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 1_000 }));
+    await clock.advance(10);
+    await t.run(async (ctx) => {
+      await p.enqueueAction(ctx, internal.fns.work, { key: "lowest", ms: 1 }, { priority: "lowest" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "none1", ms: 1 });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "high1", ms: 1 }, { priority: "high" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "none2", ms: 1 }, { priority: "normal" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "boost", ms: 1 }, { priority: { boostMs: 90_000 } });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "high2", ms: 1 }, { priority: "high" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "low", ms: 1 }, { priority: "low" });
+    });
+    await clock.drain();
+    expect(live.started).toEqual(["blocker", "boost", "high1", "high2", "none1", "none2", "low", "lowest"]);
+  });
+
+  test("a delayed job takes its priority when it is due; a retry keeps it", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run(async (ctx) => {
+      await p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 10_000 });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "plain", ms: 1 });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "later-high", ms: 1 }, { runAfter: 2_000, priority: "high" });
+    });
+    await clock.drain();
+    expect(live.started).toEqual(["blocker", "later-high", "plain"]);
+  });
+
+  test("bad priorities are refused naming the option", async () => {
+    const t = setup();
+    const p = pool();
+    await expect(t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { priority: "urgent" as never }))).rejects.toThrow(
+      /`priority` must be one of "highest", "high", "normal", "low", "lowest" or \{ boostMs \}/,
+    );
+    await expect(t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { priority: { boostMs: 700_000 } }))).rejects.toThrow(
+      /boostMs from -600000 to 600000/,
+    );
+  });
+});
+
+describe("concurrency keys", () => {
+  test("per-key cap holds under the pool cap; a big key does not hold up the others' first jobs", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 10, keyConcurrency: 2 });
+    await t.run((ctx) =>
+      p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 200 }, (_, i) => ({ key: `big-${i}`, ms: 100 })), { key: "big" }),
+    );
+    for (let n = 0; n < 20; n++) {
+      await t.run((ctx) =>
+        p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 3 }, (_, i) => ({ key: `t${n}-${i}`, ms: 100 })), { key: `t${n}` }),
+      );
+    }
+    await clock.drain();
+    expect(live.started).toHaveLength(260);
+    expect(live.peakBy.get("big")).toBe(2);
+    for (let n = 0; n < 20; n++) expect(live.peakBy.get(`t${n}`)).toBeLessThanOrEqual(2);
+    expect(live.peak).toBe(10);
+    // Every tenant's first job starts before any tenant's second, and before big's third.
+    const firsts = Array.from({ length: 20 }, (_, n) => live.started.indexOf(`t${n}-0`));
+    const seconds = Array.from({ length: 20 }, (_, n) => live.started.indexOf(`t${n}-1`));
+    expect(Math.max(...firsts)).toBeLessThan(Math.min(...seconds));
+    expect(Math.max(...firsts)).toBeLessThan(live.started.indexOf("big-2"));
+    // Idle keys leave no state behind.
+    expect(await t.run((ctx) => p.keyStats(ctx, "big"))).toBeNull();
+  });
+
+  test("no head-of-line blocking: 1,000 jobs of one key ahead do not delay another key", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5 });
+    await t.run((ctx) =>
+      p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 1000 }, (_, i) => ({ key: `a-${i}` })), { key: "a" }),
+    );
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "b-0" }, { key: "b" }));
+    await clock.advance(50);
+    // Key a runs one at a time (default keyConcurrency 1); b started at once, next to it.
+    expect(live.started.indexOf("b-0")).toBeGreaterThanOrEqual(0);
+    expect(live.started.indexOf("b-0")).toBeLessThan(5);
+    await clock.drain();
+    expect(live.started).toHaveLength(1001);
+    expect(live.started.filter((k) => k.startsWith("a-"))).toEqual(Array.from({ length: 1000 }, (_, i) => `a-${i}`));
+  });
+
+  test("keyStats shows a key at its limit, its pending jobs and how long the first has waited", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 10, keyConcurrency: 1 });
+    await t.run((ctx) =>
+      p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 4 }, (_, i) => ({ key: `k-${i}`, ms: 10_000 })), { key: "k" }),
+    );
+    await clock.advance(3_000);
+    const stats = await t.run((ctx) => p.keyStats(ctx, "k"));
+    expect(stats).toMatchObject({ key: "k", running: 1, pending: 3, paused: false, limit: 1, state: "atLimit", tokens: null });
+    expect(stats!.oldestWaitMs).toBeGreaterThanOrEqual(2_900);
+    await clock.drain();
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
+  });
+
+  test("cancel and cancelAll compose with keys: canceled jobs never start, the key's state is dropped", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 4, keyConcurrency: 1 });
+    const ids = await t.run((ctx) =>
+      p.enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 6 }, (_, i) => ({ key: `k-${i}`, ms: 1_000 })), { key: "k" }),
+    );
+    await clock.advance(10);
+    await t.run((ctx) => p.cancel(ctx, ids[1]));
+    await t.run((ctx) => p.cancel(ctx, ids[0]));
+    // k-0 was running: its action cannot be stopped and holds the key's one slot until it returns.
+    await clock.advance(1_100);
+    expect(live.started).toEqual(["k-0", "k-2"]);
+    await t.run((ctx) => p.cancelAll(ctx));
+    await clock.drain();
+    expect(live.started).toEqual(["k-0", "k-2"]);
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
+    expect(await t.run((ctx) => p.stats(ctx))).toMatchObject({ pending: 0, running: 0, canceled: 6 });
+  });
+
+  test("a raised keyConcurrency applies at the next enqueue", async () => {
+    const t = setup();
+    await t.run((ctx) =>
+      pool({ maxParallelism: 10 }).enqueueActionBatch(ctx, internal.fns.work, Array.from({ length: 6 }, (_, i) => ({ key: `k-${i}`, ms: 1_000 })), { key: "k" }),
+    );
+    await clock.advance(500);
+    expect(live.peakBy.get("k")).toBe(1);
+    await t.run((ctx) => pool({ maxParallelism: 10, keyConcurrency: 3 }).enqueueAction(ctx, internal.fns.work, { key: "k-6", ms: 1_000 }, { key: "k" }));
+    await clock.drain();
+    expect(live.peakBy.get("k")).toBe(3);
+  });
+
+  test("priority orders a key's own jobs; a rate-limited keyed job comes back to its key", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "u-blocker", ms: 1_000 }, { key: "u" }));
+    await clock.advance(10);
+    await t.run(async (ctx) => {
+      await p.enqueueAction(ctx, internal.fns.work, { key: "u-low", ms: 1 }, { key: "u", priority: "low" });
+      await p.enqueueAction(ctx, internal.fns.flaky, { key: "u-429", failures: 1, how: "rateLimited" }, { key: "u" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "u-high", ms: 1 }, { key: "u", priority: "high" });
+    });
+    await clock.drain();
+    expect(live.started.filter((k) => !k.includes("#"))).toEqual(["u-blocker", "u-high", "u-low"]);
+    // The 429 went back in line for 5 s (after u-low, which was ready by then), then ran in its key.
+    expect(live.started.filter((k) => k.startsWith("u-429")).map((k) => k.split("@")[0])).toEqual(["u-429#1", "u-429#2"]);
+    expect(live.peakBy.get("u")).toBe(1);
+    expect(await t.run((ctx) => p.keyStats(ctx, "u"))).toBeNull();
+  });
+
+  test("named pools keep their keys apart", async () => {
+    const t = setup();
+    const a = pool({ name: "a", maxParallelism: 5 });
+    const b = pool({ name: "b", maxParallelism: 5 });
+    await t.run(async (ctx) => {
+      await a.pauseKey(ctx, "shared");
+      await a.enqueueMutation(ctx, internal.fns.write, { key: "a-1" }, { key: "shared" });
+      await b.enqueueMutation(ctx, internal.fns.write, { key: "b-1" }, { key: "shared" });
+    });
+    await clock.advance(1_000);
+    expect(live.started).toEqual(["b-1"]);
+    expect(await t.run((ctx) => a.keyStats(ctx, "shared"))).toMatchObject({ paused: true, pending: 1 });
+    expect(await t.run((ctx) => b.keyStats(ctx, "shared"))).toBeNull();
+  });
+
+  test("bad keys and keyConcurrency are refused naming the option", async () => {
+    const t = setup();
+    expect(() => pool({ keyConcurrency: 0 })).toThrow(/`keyConcurrency` must be an integer from 1 to 1000/);
+    await expect(t.run((ctx) => pool().enqueueAction(ctx, internal.fns.work, { key: "x", ms: 1 }, { key: "" }))).rejects.toThrow(
+      /`key` must be a non-empty string/,
+    );
+  });
+});
+
+describe("rate limits", () => {
+  test("pool bucket: starts never exceed it, none is dropped, and the dispatcher sleeps between tokens", async () => {
+    const t = setup();
+    const limit = { rate: 5, periodMs: 1_000 };
+    const p = pool({ maxParallelism: 10, rateLimit: limit });
+    await t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 30 }, (_, i) => ({ key: `r-${i}` }))));
+    await clock.advance(2_000);
+    const inspected = await t.run((ctx) => p.inspect(ctx));
+    expect(inspected!.tokens).not.toBeNull();
+    expect(inspected!.tokens!).toBeLessThan(1);
+    expect(inspected!.nextEligibleAt).toBeGreaterThan(Date.now());
+    await clock.drain();
+    expect(live.started).toHaveLength(30);
+    expect(conformsToBucket(live.startedAt, limit)).toBe(true);
+    const span = Math.max(...live.startedAt) - Math.min(...live.startedAt);
+    // 5 at once, then 25 more at 5 per second.
+    expect(span).toBeGreaterThanOrEqual(4_900);
+    expect(span).toBeLessThan(5_500);
+  });
+
+  test("every attempt takes a token, retries included", async () => {
+    const t = setup();
+    const limit = { rate: 1, periodMs: 2_000 };
+    const p = pool({ maxParallelism: 5, rateLimit: limit });
+    await t.run((ctx) =>
+      p.enqueueAction(ctx, internal.fns.flaky, { key: "f", failures: 2 }, { retry: { maxAttempts: 5, initialBackoffMs: 10, jitter: "none" } }),
+    );
+    await clock.drain();
+    const times = live.started.map((s) => Number(s.split("@")[1]));
+    expect(times).toHaveLength(3);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(2_000);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(2_000);
+  });
+
+  test("per-key buckets: each key at its own rate, keys in parallel", async () => {
+    const t = setup();
+    const limit = { rate: 1, periodMs: 1_000 };
+    const p = pool({ maxParallelism: 10, keyConcurrency: 5, keyRateLimit: limit });
+    for (const k of ["a", "b"]) {
+      await t.run((ctx) => p.enqueueMutationBatch(ctx, internal.fns.write, Array.from({ length: 5 }, (_, i) => ({ key: `${k}-${i}` })), { key: k }));
+    }
+    await clock.advance(100);
+    const waiting = await t.run((ctx) => p.keyStats(ctx, "a"));
+    expect(waiting).toMatchObject({ state: "rateLimited", running: 0 });
+    expect(waiting!.nextEligibleAt).toBeGreaterThan(Date.now());
+    await clock.drain();
+    for (const k of ["a", "b"]) {
+      const times = live.started.flatMap((s, i) => (s.startsWith(`${k}-`) ? [live.startedAt[i]] : []));
+      expect(times).toHaveLength(5);
+      expect(conformsToBucket(times, limit)).toBe(true);
+    }
+    const span = Math.max(...live.startedAt) - Math.min(...live.startedAt);
+    expect(span).toBeLessThan(4_500);
+  });
+
+  test("RateLimitedError frees the slot and requeues the job without using an attempt", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    const id = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.flaky, { key: "api", failures: 1, how: "rateLimited" }, { retry: false }));
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "other", ms: 1 }));
+    await clock.advance(100);
+    const waiting = await t.run((ctx) => p.status(ctx, id));
+    expect(waiting).toMatchObject({ state: "pending", attempt: 1, lastError: { rateLimited: true, retryAfterMs: 5_000 } });
+    expect(live.started).toContain("other");
+    await clock.drain();
+    expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ state: "finished", result: { kind: "success", returnValue: 2 } });
+    const times = live.started.filter((s) => s.startsWith("api")).map((s) => Number(s.split("@")[1]));
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(5_000);
+  });
+
+  test("bad rate limits are refused naming the field", () => {
+    expect(() => pool({ rateLimit: { rate: 0, periodMs: 1000 } })).toThrow(/`rateLimit.rate` must be a number > 0/);
+    expect(() => pool({ keyRateLimit: { rate: 1, periodMs: 0.5 } })).toThrow(/`keyRateLimit.periodMs` must be an integer/);
+    expect(() => pool({ rateLimit: { rate: 1, periodMs: 1000, burst: 3 } as never })).toThrow(/unknown field\(s\) burst/);
+  });
+});
+
+describe("pause and resume", () => {
+  test("a paused pool accepts enqueues, finishes running jobs, starts nothing; resume starts the rest", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 2 });
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1].map((i) => ({ key: `run-${i}`, ms: 1_000 }))));
+    await clock.advance(10);
+    expect(await t.run((ctx) => p.pause(ctx))).toBe(false);
+    const ids = await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1, 2].map((i) => ({ key: `wait-${i}`, ms: 10 }))));
+    await clock.advance(60_000);
+    expect(live.started).toEqual(["run-0", "run-1"]);
+    expect(await t.run((ctx) => p.stats(ctx))).toEqual({ pending: 3, running: 0, succeeded: 2, failed: 0, canceled: 0, paused: true });
+    expect(await t.run((ctx) => p.status(ctx, ids[0]))).toMatchObject({ state: "pending", paused: true });
+    expect(await t.run((ctx) => p.inspect(ctx))).toMatchObject({ paused: true, pending: 3, running: 0 });
+    expect(await t.run((ctx) => p.resume(ctx))).toBe(true);
+    await clock.drain();
+    expect(live.started).toEqual(["run-0", "run-1", "wait-0", "wait-1", "wait-2"]);
+    expect(await t.run((ctx) => p.stats(ctx))).toEqual({ pending: 0, running: 0, succeeded: 5, failed: 0, canceled: 0 });
+  });
+
+  test("a paused key holds only its own jobs; resumeKey lets them run", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5 });
+    await t.run((ctx) => p.pauseKey(ctx, "a"));
+    const [aId] = await t.run(async (ctx) => [
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "a-0" }, { key: "a" }),
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "b-0" }, { key: "b" }),
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "plain" }),
+    ]);
+    await clock.advance(5_000);
+    expect(live.started.sort()).toEqual(["b-0", "plain"]);
+    expect(await t.run((ctx) => p.keyStats(ctx, "a"))).toMatchObject({ paused: true, state: "paused", pending: 1 });
+    expect(await t.run((ctx) => p.status(ctx, aId))).toMatchObject({ state: "pending", key: "a", paused: true });
+    await t.run((ctx) => p.resumeKey(ctx, "a"));
+    await clock.drain();
+    expect(live.started).toContain("a-0");
+    expect(await t.run((ctx) => p.keyStats(ctx, "a"))).toBeNull();
+  });
+});
