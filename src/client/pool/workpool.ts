@@ -154,7 +154,7 @@ export class Workpool {
    * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
    * @param fn the action to run, e.g. `internal.emails.send`
    * @param args its arguments
-   * @param options `name`, `runAt`/`runAfter`, `onComplete` with its `context` and `onCompleteExcludeKinds`, `retry`, `retryIf`
+   * @param options see {@link EnqueueOptions}: a `name`, when to start, `onComplete` and its `context`, retries
    * @returns the job's id, for `status`, `cancel` and `cleanup`
    */
   enqueueAction<F extends AnyRef<"action">, C = unknown>(
@@ -171,7 +171,7 @@ export class Workpool {
    * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
    * @param fn the query to run, e.g. `internal.reports.total`
    * @param args its arguments
-   * @param options `name`, `runAt`/`runAfter`, `onComplete` with its `context` and `onCompleteExcludeKinds`, `retry`, `retryIf`
+   * @param options see {@link EnqueueOptions}: a `name`, when to start, `onComplete` and its `context`, retries
    * @returns the job's id, for `status`, `cancel` and `cleanup`
    */
   enqueueQuery<F extends AnyRef<"query">, C = unknown>(
@@ -334,6 +334,7 @@ export class Workpool {
   /**
    * Pauses the pool: no job starts until `resume`. Running jobs finish; enqueues are accepted and
    * wait; `stats`, `inspect` and a pending job's `status` show the pause. Also a runtime change.
+   * @param ctx a mutation or action context
    * @returns whether the pool was already paused
    */
   async pause(ctx: RunMutationCtx): Promise<boolean> {
@@ -343,6 +344,7 @@ export class Workpool {
 
   /**
    * Resumes a paused pool: waiting jobs start at once, in line order.
+   * @param ctx a mutation or action context
    * @returns whether the pool was paused
    */
   async resume(ctx: RunMutationCtx): Promise<boolean> {
@@ -353,6 +355,7 @@ export class Workpool {
   /**
    * Pauses one concurrency key: none of its jobs starts until `resumeKey`; other keys go on.
    * Applied by the pool's next dispatch run (milliseconds later); its running jobs finish.
+   * @param ctx a mutation or action context
    * @param key the concurrency key, as given to enqueue
    */
   async pauseKey(ctx: RunMutationCtx, key: string): Promise<void> {
@@ -364,6 +367,7 @@ export class Workpool {
 
   /**
    * Resumes a paused concurrency key.
+   * @param ctx a mutation or action context
    * @param key the concurrency key, as given to enqueue
    */
   async resumeKey(ctx: RunMutationCtx, key: string): Promise<void> {
@@ -376,6 +380,7 @@ export class Workpool {
   /**
    * What the pool is doing and waiting for: running, pending, paused, how long the first job in
    * line has waited, when a job held by a token or a delay can next start, and the bucket's tokens.
+   * @param ctx a query, mutation or action context
    * @returns null if the pool has never been used
    */
   async inspect(ctx: RunQueryCtx): Promise<PoolInspection | null> {
@@ -386,6 +391,7 @@ export class Workpool {
   /**
    * One concurrency key's flow: running, pending, paused, its cap, its tokens, and why its next
    * job waits (`state`: "ready", "atLimit", "rateLimited", "paused" or "idle").
+   * @param ctx a query, mutation or action context
    * @param key the concurrency key, as given to enqueue
    * @returns null when the key has nothing running, waiting or paused
    */
