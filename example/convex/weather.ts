@@ -1,9 +1,9 @@
 /**
- * Retries: a flaky "weather API" called through the standalone ActionRetrier, and a webhook
- * pool that retries actions by default and stops early on errors that won't get better.
+ * Retries: a flaky "weather API" called through the standalone ActionRetrier. (Retries in a
+ * pool, with retry rules: ./webhooks.ts.)
  */
-import { ConvexError, v } from "convex/values";
-import { ActionRetrier, NonRetryableError, RetryAfterError, Workpool, onCompleteArgs, vRunId, type JobId, type RunId } from "convex-jobs";
+import { v } from "convex/values";
+import { ActionRetrier, NonRetryableError, onCompleteArgs, vRunId, type RunId } from "convex-jobs";
 import { components, internal } from "./_generated/api";
 import { internalAction, internalMutation, mutation, query } from "./_generated/server";
 
@@ -74,45 +74,4 @@ export const reports = query({ args: {}, handler: (ctx) => ctx.db.query("weather
 export const runStatus = query({
   args: { runId: vRunId }, // typed as a RunId: no cast
   handler: (ctx, { runId }) => retrier.status(ctx, runId),
-});
-
-// --- Retries in a pool -----------------------------------------------------------------------
-
-export const webhookPool = new Workpool(components.jobs, {
-  name: "webhooks",
-  maxParallelism: 10,
-  retry: { maxAttempts: 6, initialBackoffMs: 500, base: 2 },
-  retryActionsByDefault: true,
-  // Retry rate limits and server errors; a 4xx other than 429 won't improve.
-  retryIf: { dataMatches: [{ status: 429 }, { status: { gte: 500, lt: 600 } }] },
-});
-
-/** Delivers a payload to each URL, retrying per the pool's rule. */
-export const deliverAll = mutation({
-  args: { urls: v.array(v.string()) },
-  handler: (ctx, { urls }): Promise<JobId[]> => webhookPool.enqueueActionBatch(ctx, internal.weather.deliver, urls.map((url) => ({ url }))),
-});
-
-const deliveries = new Map<string, number>();
-
-/** A pretend HTTP POST: the URL's path names the status codes it answers with, in order. */
-export const deliver = internalAction({
-  args: { url: v.string() },
-  handler: async (_ctx, { url }) => {
-    const n = (deliveries.get(url) ?? 0) + 1;
-    deliveries.set(url, n);
-    const codes = url.split("/").pop()!.split(",").map(Number);
-    const status = codes[Math.min(n, codes.length) - 1];
-    if (status === 429) throw new RetryAfterError(2_000, "rate limited", { status });
-    if (status >= 400) throw new ConvexError({ message: `HTTP ${status}`, status });
-    return { status, attempts: n };
-  },
-});
-
-export const webhookStats = query({ args: {}, handler: (ctx) => webhookPool.stats(ctx) });
-
-/** A delivery's status. Ids are scoped to their pool: the retrier's `runStatus` would say null. */
-export const deliveryStatus = query({
-  args: { jobId: v.string() },
-  handler: (ctx, { jobId }) => webhookPool.status(ctx, jobId as JobId),
 });

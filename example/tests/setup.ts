@@ -10,7 +10,7 @@ export function setup(opts: { transactionLimits?: boolean; modules?: Record<stri
   const all = { ...modules, ...opts.modules };
   const t = convexTest({ schema, modules: all, transactionLimits: opts.transactionLimits ?? false });
   // With `modules`, register loads the app's modules and the component's up front, and the fake
-  // clock (`installClock`/`withClock` from convex-jobs/test, used by tests/weather.test.ts) waits
+  // clock (`installClock`/`withClock` from convex-jobs/test, used by tests/weather.test.ts and tests/webhooks.test.ts) waits
   // for them: a first import never looks like idle time.
   register(t, { modules: all });
   return t;

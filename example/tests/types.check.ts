@@ -62,9 +62,9 @@ export const typedCallback = internalMutation({
       const s: string = result.returnValue;
       // @ts-expect-error returnValue is a string
       const bad: number = result.returnValue;
-      void s, bad;
+      void [s, bad];
     }
-    void n, r;
+    void [n, r];
   },
 });
 

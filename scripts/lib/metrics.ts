@@ -228,6 +228,8 @@ export function installMetrics(): void {
     activity++;
     if (this._layers.length === 0) {
       this.__call = { observed: false };
+      // The tracker in flight, for enterFunction to name (the handler runs outside this call).
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
       current = this;
     }
     return start.apply(this, args);

@@ -46,9 +46,12 @@ export const vMigrationSpec = v.object({
 });
 export type MigrationSpec = Infer<typeof vMigrationSpec>;
 
+/** What failed: one document's migrateOne, a transaction limit, or anything else. */
+const vMigrationErrorKind = v.union(v.literal("migrateOne"), v.literal("limit"), v.literal("error"));
+
 /** Why the last batch failed. `docId` is set when one document's migrateOne threw. */
 export const vMigrationError = v.object({
-  kind: v.union(v.literal("migrateOne"), v.literal("limit"), v.literal("error")),
+  kind: vMigrationErrorKind,
   message: v.string(),
   docId: v.optional(v.string()),
   at: v.number(),
@@ -143,7 +146,7 @@ export function normalizeFunctionName(name: string): string {
 
 /** A failed batch, as the driver (or runToCompletion) reports it to the component. */
 export const vBatchFailure = v.object({
-  kind: v.union(v.literal("migrateOne"), v.literal("limit"), v.literal("error")),
+  kind: vMigrationErrorKind,
   message: v.string(),
   docId: v.optional(v.string()),
   /** migrateOne threw a NonRetryableError: fail now. */

@@ -28,8 +28,7 @@ const vMatch = v.object({
 
 /** Validator of a retry rule (`retryIf` on a pool or a job). */
 export const vRetryRule = v.object({
-  messageMatches: v.optional(v.array(v.string())),
-  dataMatches: v.optional(v.array(v.record(v.string(), vFieldCondition))),
+  ...vMatch.fields,
   /** Never retry errors matching this, whatever else matches. */
   neverIf: v.optional(vMatch),
 });
@@ -70,7 +69,7 @@ function checkMatch(m: Match, where: string, path: string): void {
     try {
       new RegExp(src, "i");
     } catch (e) {
-      throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`);
+      throw new Error(`${where}: \`${path}messageMatches[${i}]\` is not a valid regular expression: ${(e as Error).message}`, { cause: e });
     }
   }
   for (const [i, conds] of list("dataMatches", "[{ status: 429 }]").entries()) {

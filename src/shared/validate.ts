@@ -169,7 +169,7 @@ export function checkSize(value: unknown, limit: number, argName: string, where:
   try {
     size = convexSize(value);
   } catch (e) {
-    throw new Error(`${where}: \`${argName}\` is not a Convex value (${(e as Error).message}).`);
+    throw new Error(`${where}: \`${argName}\` is not a Convex value (${(e as Error).message}).`, { cause: e });
   }
   if (size > limit) {
     throw new Error(

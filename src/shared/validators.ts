@@ -53,13 +53,6 @@ export const vResultKind = v.union(v.literal("success"), v.literal("failed"), v.
 export type ResultKind = Infer<typeof vResultKind>;
 export const RESULT_KINDS: readonly ResultKind[] = ["success", "failed", "canceled"];
 
-/** The final result of a job, as `status` reports it and `onComplete` receives it. */
-export const vJobResult = v.union(
-  v.object({ kind: v.literal("success"), returnValue: v.any() }),
-  v.object({ kind: v.literal("failed"), error: v.string(), data: v.optional(v.any()) }),
-  v.object({ kind: v.literal("canceled") }),
-);
-
 /** A job's final result, typed by the job function's return value. */
 export type JobResult<Returns = unknown> =
   | { kind: "success"; returnValue: Returns }
@@ -77,6 +70,9 @@ export function vJobResultOf<R extends Validator<any, "required", any>>(returns:
     v.object({ kind: v.literal("canceled") }),
   );
 }
+
+/** The final result of a job, as `status` reports it and `onComplete` receives it. */
+export const vJobResult = vJobResultOf(v.any());
 
 /** A job's status. `null` from `status` means no such job (or it was cleaned up). */
 /** How a job was enqueued with a key: a dedupe mode, or "debounce". */

@@ -50,6 +50,8 @@ let installed: { uninstall(): void } | undefined;
  * Prefer `withClock`, which uninstalls even when the test fails. A clock left installed by an
  * earlier test that failed before `uninstall()` is uninstalled first, so one failure does not
  * fail every later test with "Can't install fake timers twice".
+ * @param options the simulated start time (ms since the epoch; default 2026-01-01), or `{ start, activity }`
+ * @returns the clock: `advance`, `drain`, `drainUntil`, `settle`, `step`, `nextTimerAt`, `now`, `uninstall`
  */
 export async function installClock(options: number | ClockOptions = {}) {
   const { start = Date.UTC(2026, 0, 1), activity } = typeof options === "number" ? { start: options } : options;
@@ -69,6 +71,7 @@ export async function installClock(options: number | ClockOptions = {}) {
    * Lets promises and convex-test's queued transactions run without moving time: until
    * `activity()` stops changing if it was given, else for `turns` real event-loop turns. Module
    * loads in flight are always waited for, however long they take.
+   * @param turns without `activity`: how many real event-loop turns to yield
    */
   async function settle(turns = FIXED_TURNS) {
     do {
@@ -86,7 +89,10 @@ export async function installClock(options: number | ClockOptions = {}) {
     } while (loadsInFlight());
   }
 
-  /** When the earliest pending timer fires, or Infinity. */
+  /**
+   * When the earliest pending timer fires, or Infinity.
+   * @returns the due time in ms since the epoch, or Infinity when no timer is pending
+   */
   function nextTimerAt(): number {
     // fake-timers keeps its timers in a Map (`clock.timers`); there is no public "peek" API.
     const timers = (clock as unknown as { timers?: Map<number, { callAt: number }> }).timers;
@@ -95,7 +101,10 @@ export async function installClock(options: number | ClockOptions = {}) {
     return next;
   }
 
-  /** Fires the earliest pending timer, moving time to it, without settling. False if none. */
+  /**
+   * Fires the earliest pending timer, moving time to it, without settling. False if none.
+   * @returns false when no timer is pending
+   */
   function step(): boolean {
     if (nextTimerAt() === Infinity) return false;
     clock.next();
@@ -115,7 +124,10 @@ export async function installClock(options: number | ClockOptions = {}) {
     }
   }
 
-  /** Moves time forward by `ms`, firing each timer at its own time and settling after each. */
+  /**
+   * Moves time forward by `ms`, firing each timer at its own time and settling after each.
+   * @param ms how far to move the clock
+   */
   async function advance(ms: number) {
     const until = clock.now + ms;
     await fireDue(() => until);
@@ -126,6 +138,9 @@ export async function installClock(options: number | ClockOptions = {}) {
   /**
    * Runs until no timer is due within `horizonMs` (retention clean-ups a day away don't count).
    * Returns the simulated time it took.
+   * @param horizonMs timers further away than this are left pending (default one hour)
+   * @param maxSteps throws after this many timers (a loop that keeps scheduling)
+   * @returns the simulated ms it took
    */
   async function drain(horizonMs = 60 * 60_000, maxSteps = 1_000_000) {
     const from = clock.now;
@@ -136,6 +151,8 @@ export async function installClock(options: number | ClockOptions = {}) {
   /**
    * Fires every timer due by the absolute time `at`, settling after each, but leaves the clock
    * at the last one fired (unlike `advance`). Returns how many fired.
+   * @param at an absolute time, in ms since the epoch
+   * @returns how many timers fired
    */
   function drainUntil(at: number): Promise<number> {
     return fireDue(() => at);

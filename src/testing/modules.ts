@@ -40,6 +40,8 @@ export function trackModules<M extends ModuleMap>(modules: M): M {
  * promise for all of them. The loads are tracked, so a fake clock installed with `installClock()`
  * does not move time until they are done, even if you never await this. A module that fails to
  * load is skipped here: convex-test reports the error when it imports the module itself.
+ * @param modules your module map, as `import.meta.glob` returns it
+ * @returns a promise that settles when every load has ended
  */
 export async function preloadModules(modules: ModuleMap): Promise<void> {
   const loads = Object.entries(modules)

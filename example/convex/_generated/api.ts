@@ -18,12 +18,14 @@ import type * as counters from "../counters.js";
 import type * as fanout from "../fanout.js";
 import type * as migrations from "../migrations.js";
 import type * as weather from "../weather.js";
+import type * as webhooks from "../webhooks.js";
 
 const fullApi: ApiFromModules<{
   counters: typeof counters;
   fanout: typeof fanout;
   migrations: typeof migrations;
   weather: typeof weather;
+  webhooks: typeof webhooks;
 }> = anyApi as any;
 
 /**

@@ -29,7 +29,7 @@ import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import type { JobId, JobStatus, WorkpoolOptions as OurOptions } from "../pool/types.js";
 import { vJobId } from "../pool/validators.js";
 import { Workpool as OurWorkpool } from "../pool/workpool.js";
-import { statusOf, toOurLevel, vOfficialLogLevel, type OfficialLogLevel } from "./shared.js";
+import { statusOf, toOurLevel, type OfficialLogLevel } from "./shared.js";
 
 export { NonRetryableError, isNonRetryableError } from "../../shared/errors.js";
 export { vOfficialLogLevel as vLogLevel, type OfficialLogLevel as LogLevel } from "./shared.js";

@@ -125,6 +125,8 @@ export class Migrations<
    * mutation that runs one batch, and, called directly (`npx convex run migrations:x`), starts
    * the migration. Give it `name` (its export name) so `runOne` and the runners can run it.
    * Bound, so `const migration = migrations.define` works too.
+   * @param def the migration: `table`, `migrateOne`, and optionally `name`, `batchSize`, `retry`, `onError`, `estimateTotal`, `parallelize`, `customRange`
+   * @returns the internal mutation to export: it runs one batch, and, called with no component arguments, starts the migration
    */
   define = (def: AnyMigrationDefinition<DataModel>): RegisteredMutation<"internal", MigrationArgs, Promise<unknown>> => {
     const where = checkDefinition(def as unknown as Record<string, unknown>, this.tables);
@@ -172,6 +174,7 @@ export class Migrations<
    * `dryRun`, and for the migration that starts now `cursor`, `batchSize` and `oneBatchOnly`
    * (see {@link MigrationRunOptions}).
    * @param fixed one migration, or a list run in order: the runner runs those (then `next`).
+   * @returns the internal mutation to export; it returns the statuses it started (or a dry run's report)
    */
   runner(fixed?: MigrationName | MigrationName[]) {
     const series = fixedSeries(Array.isArray(fixed) ? fixed.map(this.full) : this.full(fixed));
@@ -187,6 +190,10 @@ export class Migrations<
    * `reset`: start over from the beginning, or `cursor`: start from there); if it is already
    * running, no second copy starts. A failed, paused or canceled one continues from its saved
    * cursor. `batchSize` and `oneBatchOnly` apply to this run. Returns its status.
+   * @param ctx a mutation or action context
+   * @param fn the migration: its function reference or full name ("migrations:setDefaultRole")
+   * @param options `reset`, `cursor`, `batchSize`, `oneBatchOnly`, and `next`: migrations to run after it, in order
+   * @returns its status
    */
   async runOne(
     ctx: RunMutationCtx,
@@ -207,6 +214,10 @@ export class Migrations<
    * skipped (unless `reset`); a failure stops the series (later ones stay "pending"). `cursor`
    * applies to the first migration, `batchSize` and `oneBatchOnly` to the one that starts now.
    * Returns the statuses of all of them.
+   * @param ctx a mutation or action context
+   * @param fns the migrations, in the order they run
+   * @param options `reset`, `cursor`, `batchSize`, `oneBatchOnly`
+   * @returns the statuses of all of them, in order
    */
   async runSerially(ctx: RunMutationCtx, fns: MigrationName[], options: MigrationRunOptions = {}): Promise<MigrationStatus[]> {
     return await this.start(ctx, fns, options, "migrations.runSerially");
@@ -216,6 +227,10 @@ export class Migrations<
    * Runs one batch from `cursor`, else the migration's saved cursor (or the beginning), and rolls
    * it back: reports how many documents would change, with before/after samples. Writes nothing.
    * Call it from a mutation or an action.
+   * @param ctx a mutation or action context
+   * @param fn the migration
+   * @param options `cursor` (where the batch starts) and `batchSize`
+   * @returns what the batch would change: counts and before/after samples
    */
   async dryRun(ctx: RunMutationCtx, fn: MigrationName, options: { cursor?: string | null; batchSize?: number } = {}): Promise<DryRunReport> {
     return await this.dryRunOf(ctx, fn, options, "migrations.dryRun");
@@ -227,6 +242,10 @@ export class Migrations<
    * done (unless `reset` or `cursor`); a running one is taken over. A failed batch fails the
    * migration and throws, naming the document (a transaction-limit failure is split and
    * retried at once). If the caller dies, the migration stays running until started again.
+   * @param ctx an action context (or a test's `t.run`/`t.action`)
+   * @param fn the migration
+   * @param options `reset`, `cursor`, `batchSize`
+   * @returns its final status
    */
   async runToCompletion(ctx: RunMutationCtx, fn: MigrationName, options: RunToCompletionOptions = {}): Promise<MigrationStatus> {
     const where = "migrations.runToCompletion";
@@ -238,6 +257,9 @@ export class Migrations<
   /**
    * Statuses of many migrations at once: `status(ctx)` (the 100 most recent), `status(ctx, [fnA, fnB])`,
    * `status(ctx, { limit: 10 })` (the 10 most recent) or `status(ctx, { migrations: [...], limit })`.
+   * @param ctx a query, mutation or action context
+   * @param which the migrations (in that order), or `{ migrations?, limit? }`; omitted: the 100 most recent
+   * @returns their statuses; migrations that never ran are left out
    */
   async status(ctx: RunQueryCtx, which?: MigrationName[] | StatusQuery): Promise<MigrationStatus[]> {
     checkQueryCtx(ctx, "migrations.status");
@@ -249,9 +271,19 @@ export class Migrations<
     return await ctx.runQuery(this.component.migrations.status.list, statusArgs(named, "migrations.status"));
   }
 
-  /** One migration's status, or null if it never ran. */
+  /**
+   * One migration's status, or null if it never ran.
+   * @param ctx a query, mutation or action context
+   * @param fn the migration
+   * @returns its status, or null if it never ran
+   */
   async getStatus(ctx: RunQueryCtx, fn: MigrationName): Promise<MigrationStatus | null>;
-  /** Many statuses, as the official package's `getStatus(ctx, { migrations, limit })`: same as `status`. */
+  /**
+   * Many statuses, as the official package's `getStatus(ctx, { migrations, limit })`: same as `status`.
+   * @param ctx a query, mutation or action context
+   * @param query `{ migrations?, limit? }`
+   * @returns their statuses, as `status`
+   */
   async getStatus(ctx: RunQueryCtx, query: StatusQuery): Promise<MigrationStatus[]>;
   async getStatus(ctx: RunQueryCtx, which: MigrationName | StatusQuery): Promise<MigrationStatus | null | MigrationStatus[]> {
     checkQueryCtx(ctx, "migrations.getStatus");
@@ -259,7 +291,12 @@ export class Migrations<
     return await ctx.runQuery(this.component.migrations.status.get, { name: nameOf(this.full(which), "migrations.getStatus") });
   }
 
-  /** Stops a migration (and its queued successors). Running it again continues from its cursor. */
+  /**
+   * Stops a migration (and its queued successors). Running it again continues from its cursor.
+   * @param ctx a mutation or action context
+   * @param fn the migration
+   * @returns its status, or null if it never ran
+   */
   async cancel(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
     checkMutationCtx(ctx, "migrations.cancel");
     return await ctx.runMutation(this.component.migrations.run.cancel, { name: nameOf(this.full(fn), "migrations.cancel") });
@@ -268,19 +305,31 @@ export class Migrations<
   /**
    * Cancels every migration that is running, paused or pending. Each keeps its cursor: running
    * it again continues where it stopped. Returns the statuses of the ones it canceled.
+   * @param ctx a mutation or action context
+   * @returns the statuses of the migrations it canceled
    */
   async cancelAll(ctx: RunMutationCtx): Promise<MigrationStatus[]> {
     checkMutationCtx(ctx, "migrations.cancelAll");
     return await ctx.runMutation(this.component.migrations.run.cancelAll, {});
   }
 
-  /** Pauses a running migration; `resume` continues it from its cursor. */
+  /**
+   * Pauses a running migration; `resume` continues it from its cursor.
+   * @param ctx a mutation or action context
+   * @param fn the migration
+   * @returns its status, or null if it never ran
+   */
   async pause(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
     checkMutationCtx(ctx, "migrations.pause");
     return await ctx.runMutation(this.component.migrations.run.pause, { name: nameOf(this.full(fn), "migrations.pause") });
   }
 
-  /** Continues a paused, failed or canceled migration from its cursor, as it was started. */
+  /**
+   * Continues a paused, failed or canceled migration from its cursor, as it was started.
+   * @param ctx a mutation or action context
+   * @param fn the migration
+   * @returns its status, or null if it never ran
+   */
   async resume(ctx: RunMutationCtx, fn: MigrationName): Promise<MigrationStatus | null> {
     checkMutationCtx(ctx, "migrations.resume");
     return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(this.full(fn), "migrations.resume") });
@@ -384,6 +433,9 @@ export class Migrations<
  * ```
  * Run them with a `Migrations` instance (`new Migrations(components.jobs).runner()`): it finds
  * them by their full name (`name: "migrations:setDefaultRole"`), or call them directly.
+ * @param component `components.jobs`
+ * @param options as for `new Migrations`
+ * @returns a bound `define`
  */
 export function makeMigration<DataModel extends GenericDataModel>(
   component: ComponentApi,
@@ -401,6 +453,11 @@ export function makeMigration<DataModel extends GenericDataModel>(
  * finds the migration by its full name among the defines of the loaded modules: give the define
  * its full `name` (or a `migrationsLocationPrefix`), and, in a deployment, import the module that
  * defines it from the calling function's module.
+ * @param ctx an action context (or a test's `t.run`/`t.action`)
+ * @param component `components.jobs`
+ * @param fn the migration
+ * @param options `reset`, `cursor`, `batchSize`
+ * @returns its final status
  */
 export async function runToCompletion(
   ctx: RunMutationCtx,

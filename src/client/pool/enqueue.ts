@@ -14,6 +14,13 @@ export type FunctionKind = "mutation" | "action" | "query";
 /**
  * Enqueues one job on `pool`: `enqueue(pool, ctx, "action", internal.x.y, args, options?)` is
  * `pool.enqueueAction(ctx, internal.x.y, args, options)`.
+ * @param pool the Workpool to enqueue on
+ * @param ctx a mutation or action context
+ * @param fnType "mutation", "action" or "query": the kind of `fn`
+ * @param fn the function to run
+ * @param args its arguments
+ * @param options as for `pool.enqueueAction` and friends
+ * @returns the job's id
  */
 export function enqueue<
   T extends FunctionKind,
@@ -31,7 +38,16 @@ export function enqueue<
   return methods(pool, fnType, "enqueue").one(ctx, fn, args, options) as Promise<EnqueueReturn<O>>;
 }
 
-/** Enqueues one job per element of `argsArray` (at most 1,000) on `pool`, in one transaction. */
+/**
+ * Enqueues one job per element of `argsArray` (at most 1,000) on `pool`, in one transaction.
+ * @param pool the Workpool to enqueue on
+ * @param ctx a mutation or action context
+ * @param fnType "mutation", "action" or "query": the kind of `fn`
+ * @param fn the function to run
+ * @param argsArray one element per job
+ * @param options shared by every job, as for `pool.enqueueActionBatch` and friends
+ * @returns the jobs' ids, in the order of `argsArray`
+ */
 export function enqueueBatch<T extends FunctionKind, F extends AnyRef<T>, C = unknown>(
   pool: Workpool,
   ctx: RunMutationCtx,

@@ -124,6 +124,6 @@ export async function named<T>(argName: string, where: string, call: () => Promi
     const arg = m[1] || m[2] ? `${argName}s${m[2] ?? ""}` : argName;
     throw new Error(`${where}: \`${arg}\` ${m[3]} is not a ${argName === "runId" ? "run" : "job"} id: pass an id that ${
       argName === "runId" ? "ActionRetrier.run" : "enqueue"
-    } returned.`);
+    } returned.`, { cause: e });
   }
 }

@@ -25,6 +25,7 @@ export const vJobId = v.string() as VString<JobId>;
  * ```
  * @param context validator for the `context` you pass at enqueue (default: any)
  * @param returns validator for the job function's return value (default: any)
+ * @returns the args object: `{ jobId, context, result }`
  */
 export function onCompleteArgs<
   C extends Validator<any, "required", any> = Validator<any, "required", any>,

@@ -3,7 +3,6 @@
  */
 import {
   createFunctionHandle,
-  getFunctionName,
   type FunctionArgs,
   type FunctionReturnType,
   type GenericDataModel,
@@ -139,7 +138,14 @@ export class Workpool {
     this.owner = `Workpool "${options.name}"`;
   }
 
-  /** Enqueues a mutation. Transactional when called from a mutation. */
+  /**
+   * Enqueues a mutation. Transactional when called from a mutation.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the mutation to run, e.g. `internal.counters.bump`
+   * @param args its arguments
+   * @param options see {@link EnqueueOptions}: a `name`, when to start, `onComplete` and its `context`, retries
+   * @returns the job's id, for `status`, `cancel` and `cleanup`; with `dedupe` or `debounce`, `{ jobId, deduped }`
+   */
   enqueueMutation<F extends AnyRef<"mutation">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
@@ -149,7 +155,14 @@ export class Workpool {
     return this.enqueueOne(ctx, "mutation", fn, args, options, "enqueueMutation") as Promise<EnqueueReturn<O>>;
   }
 
-  /** Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so. */
+  /**
+   * Enqueues an action. Actions are not retried unless `retry` (or the pool's default) says so.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the action to run, e.g. `internal.emails.send`
+   * @param args its arguments
+   * @param options see {@link EnqueueOptions}: a `name`, when to start, `onComplete` and its `context`, retries
+   * @returns the job's id, for `status`, `cancel` and `cleanup`; with `dedupe` or `debounce`, `{ jobId, deduped }`
+   */
   enqueueAction<F extends AnyRef<"action">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
@@ -159,7 +172,14 @@ export class Workpool {
     return this.enqueueOne(ctx, "action", fn, args, options, "enqueueAction") as Promise<EnqueueReturn<O>>;
   }
 
-  /** Enqueues a query; its return value reaches `status` and onComplete. */
+  /**
+   * Enqueues a query; its return value reaches `status` and onComplete.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the query to run, e.g. `internal.reports.total`
+   * @param args its arguments
+   * @param options see {@link EnqueueOptions}: a `name`, when to start, `onComplete` and its `context`, retries
+   * @returns the job's id, for `status`, `cancel` and `cleanup`; with `dedupe` or `debounce`, `{ jobId, deduped }`
+   */
   enqueueQuery<F extends AnyRef<"query">, C = unknown, O extends EnqueueOptions<C, FunctionReturnType<F>> | undefined = undefined>(
     ctx: RunMutationCtx,
     fn: F,
@@ -169,7 +189,14 @@ export class Workpool {
     return this.enqueueOne(ctx, "query", fn, args, options, "enqueueQuery") as Promise<EnqueueReturn<O>>;
   }
 
-  /** Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction. */
+  /**
+   * Enqueues one mutation job per element of `argsArray` (at most 1,000), in one transaction.
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the mutation every job runs
+   * @param argsArray one element per job (at most 1,000)
+   * @param options shared by every job: as for the single enqueue
+   * @returns the jobs' ids, in the order of `argsArray`
+   */
   enqueueMutationBatch<F extends AnyRef<"mutation">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -179,7 +206,14 @@ export class Workpool {
     return this.enqueueMany(ctx, "mutation", fn, argsArray, options, "enqueueMutationBatch").then((r) => r.ids);
   }
 
-  /** Enqueues one action job per element of `argsArray` (at most 1,000). */
+  /**
+   * Enqueues one action job per element of `argsArray` (at most 1,000).
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the action every job runs
+   * @param argsArray one element per job (at most 1,000)
+   * @param options shared by every job: as for the single enqueue
+   * @returns the jobs' ids, in the order of `argsArray`
+   */
   enqueueActionBatch<F extends AnyRef<"action">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -189,7 +223,14 @@ export class Workpool {
     return this.enqueueMany(ctx, "action", fn, argsArray, options, "enqueueActionBatch").then((r) => r.ids);
   }
 
-  /** Enqueues one query job per element of `argsArray` (at most 1,000). */
+  /**
+   * Enqueues one query job per element of `argsArray` (at most 1,000).
+   * @param ctx a mutation or action context; from a mutation, the job exists only if the mutation commits
+   * @param fn the query every job runs
+   * @param argsArray one element per job (at most 1,000)
+   * @param options shared by every job: as for the single enqueue
+   * @returns the jobs' ids, in the order of `argsArray`
+   */
   enqueueQueryBatch<F extends AnyRef<"query">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -202,6 +243,9 @@ export class Workpool {
   /**
    * A job's status, or `null` if there is no such job (or it was cleaned up after retention, or
    * it belongs to another pool: ids are scoped to their pool). Throws if `jobId` is not a job id.
+   * @param ctx a query, mutation or action context
+   * @param jobId an id an enqueue returned
+   * @returns the job's status, or null
    */
   async status(ctx: RunQueryCtx, jobId: JobId): Promise<JobStatus | null> {
     const where = this.where("status");
@@ -210,7 +254,12 @@ export class Workpool {
     return await named(this.idName, where, () => ctx.runQuery(this.component.pool.status.status, { pool: this.options.name, jobId }));
   }
 
-  /** Statuses of several jobs, in the same order (`null` for gone or other pools' jobs). */
+  /**
+   * Statuses of several jobs, in the same order (`null` for gone or other pools' jobs).
+   * @param ctx a query, mutation or action context
+   * @param jobIds ids enqueues returned
+   * @returns one status (or null) per id, in the same order
+   */
   async statusBatch(ctx: RunQueryCtx, jobIds: JobId[]): Promise<(JobStatus | null)[]> {
     const where = this.where("statusBatch");
     checkQueryCtx(ctx, where);
@@ -225,6 +274,9 @@ export class Workpool {
    * Cancels a job. A pending job never starts; a running job's result is discarded. Either way
    * onComplete receives `{ kind: "canceled" }`. Returns false if the job had already finished,
    * is gone, or belongs to another pool.
+   * @param ctx a mutation or action context
+   * @param jobId an id an enqueue returned
+   * @returns true if this call canceled it
    */
   async cancel(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
     const where = this.where("cancel");
@@ -233,7 +285,10 @@ export class Workpool {
     return await named(this.idName, where, () => ctx.runMutation(this.component.pool.cancel.cancel, { pool: this.options.name, jobId }));
   }
 
-  /** Cancels every job of this pool that exists now (pending ones in background batches). */
+  /**
+   * Cancels every job of this pool that exists now (pending ones in background batches).
+   * @param ctx a mutation or action context
+   */
   async cancelAll(ctx: RunMutationCtx): Promise<void> {
     checkMutationCtx(ctx, this.where("cancelAll"));
     await ctx.runMutation(this.component.pool.cancel.cancelAll, { pool: this.options.name });
@@ -242,6 +297,9 @@ export class Workpool {
   /**
    * Deletes a finished job's record now instead of after the retention window. Returns false if
    * the job is not finished, is already gone, or belongs to another pool.
+   * @param ctx a mutation or action context
+   * @param jobId an id an enqueue returned
+   * @returns true if the job's record was deleted
    */
   async cleanup(ctx: RunMutationCtx, jobId: JobId): Promise<boolean> {
     const where = this.where("cleanup");
@@ -256,6 +314,9 @@ export class Workpool {
    * Changes the pool's cap, retention or log level now, without a deploy. The values set win over
    * the constructor's options (of every `Workpool` with this name) until `configure(ctx, { reset:
    * true })`. Raising `maxParallelism` starts waiting jobs at once. Returns the config in effect.
+   * @param ctx a mutation or action context
+   * @param update any of `maxParallelism` (0 pauses), `retentionMs`, `logLevel`; or `reset: true` to go back to the constructor's options
+   * @returns the pool's config now in effect
    */
   async configure(ctx: RunMutationCtx, update: PoolConfigUpdate): Promise<PoolConfig> {
     const { reset, ...set } = checkConfigUpdate(update, this.options.name);
@@ -266,7 +327,11 @@ export class Workpool {
     });
   }
 
-  /** Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents. */
+  /**
+   * Counts of pending, running, succeeded, failed and canceled jobs. Cheap: a few documents.
+   * @param ctx a query, mutation or action context
+   * @returns the pool's counts (all zero before its first enqueue)
+   */
   async stats(ctx: RunQueryCtx): Promise<PoolStats> {
     checkQueryCtx(ctx, this.where("stats"));
     return await ctx.runQuery(this.component.pool.status.stats, { pool: this.options.name });
@@ -275,6 +340,7 @@ export class Workpool {
   /**
    * Pauses the pool: no job starts until `resume`. Running jobs finish; enqueues are accepted and
    * wait; `stats`, `inspect` and a pending job's `status` show the pause. Also a runtime change.
+   * @param ctx a mutation or action context
    * @returns whether the pool was already paused
    */
   async pause(ctx: RunMutationCtx): Promise<boolean> {
@@ -284,6 +350,7 @@ export class Workpool {
 
   /**
    * Resumes a paused pool: waiting jobs start at once, in line order.
+   * @param ctx a mutation or action context
    * @returns whether the pool was paused
    */
   async resume(ctx: RunMutationCtx): Promise<boolean> {
@@ -294,6 +361,7 @@ export class Workpool {
   /**
    * Pauses one concurrency key: none of its jobs starts until `resumeKey`; other keys go on.
    * Applied by the pool's next dispatch run (milliseconds later); its running jobs finish.
+   * @param ctx a mutation or action context
    * @param key the concurrency key, as given to enqueue
    */
   async pauseKey(ctx: RunMutationCtx, key: string): Promise<void> {
@@ -305,6 +373,7 @@ export class Workpool {
 
   /**
    * Resumes a paused concurrency key.
+   * @param ctx a mutation or action context
    * @param key the concurrency key, as given to enqueue
    */
   async resumeKey(ctx: RunMutationCtx, key: string): Promise<void> {
@@ -317,6 +386,7 @@ export class Workpool {
   /**
    * What the pool is doing and waiting for: running, pending, paused, how long the first job in
    * line has waited, when a job held by a token or a delay can next start, and the bucket's tokens.
+   * @param ctx a query, mutation or action context
    * @returns null if the pool has never been used
    */
   async inspect(ctx: RunQueryCtx): Promise<PoolInspection | null> {
@@ -327,6 +397,7 @@ export class Workpool {
   /**
    * One concurrency key's flow: running, pending, paused, its cap, its tokens, and why its next
    * job waits (`state`: "ready", "atLimit", "rateLimited", "paused" or "idle").
+   * @param ctx a query, mutation or action context
    * @param key the concurrency key, as given to enqueue
    * @returns null when the key has nothing running, waiting or paused
    */
@@ -340,6 +411,8 @@ export class Workpool {
   /**
    * Defines an onComplete mutation with typed, validated args: see {@link defineOnComplete}.
    * Written as a method too, as in the official workpool: `pool.defineOnComplete<DataModel>({...})`.
+   * @param definition `{ context?, returnValue?, handler }`, as for the free `defineOnComplete`
+   * @returns an internal mutation to pass as `onComplete`
    */
   defineOnComplete<
     DataModel extends GenericDataModel = GenericDataModel,

@@ -14,7 +14,7 @@ import { vJobResult, vJobStatus, type JobResult, type LogLevel, type RetryPolicy
 import { checkKeys, describe } from "../../shared/validate.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { Workpool } from "../pool/workpool.js";
-import type { EnqueueOptions, JobId, JobStatus, WorkpoolOptions } from "../pool/types.js";
+import type { EnqueueOptions, JobId, JobStatus } from "../pool/types.js";
 
 /** A retrier run's id (it is the id of the job that carries it). */
 export type RunId = JobId;
@@ -145,7 +145,14 @@ export class ActionRetrier {
     }).speakAs(`ActionRetrier "${poolName}"`, "runId", { enqueueAction: "run" });
   }
 
-  /** Starts running `fn(args)` with retries. Returns the run's id. */
+  /**
+   * Starts running `fn(args)` with retries. Returns the run's id.
+   * @param ctx a mutation or action context (`ctx.runMutation` is used); from a mutation, the run starts only if the mutation commits
+   * @param fn the action to run, e.g. `internal.weather.callApi`
+   * @param args its arguments
+   * @param options `onComplete` and its `context`, `runAt`/`runAfter`, `retryIf`, `name`, and backoff options that override the retrier's for this run
+   * @returns the run's id, for `status`, `cancel` and `cleanup`
+   */
   run<F extends AnyRef<"action">, C = unknown>(
     ctx: RunMutationCtx,
     fn: F,
@@ -160,12 +167,26 @@ export class ActionRetrier {
     return this.pool.enqueueAction(ctx, fn, args, { ...enqueueOptions, retry });
   }
 
-  /** `run` with no options: `await retrier.runWithRetries(ctx, internal.x.y, args)`. */
+  /**
+   * `run` with no options: `await retrier.runWithRetries(ctx, internal.x.y, args)`.
+   * @param ctx a mutation or action context
+   * @param fn the action to run
+   * @param args its arguments
+   * @returns the run's id
+   */
   runWithRetries<F extends AnyRef<"action">>(ctx: RunMutationCtx, fn: F, args: FunctionArgs<F>): Promise<RunId> {
     return this.run(ctx, fn, args);
   }
 
-  /** Like `run`, starting no earlier than `runAt` (ms since epoch). */
+  /**
+   * Like `run`, starting no earlier than `runAt` (ms since epoch).
+   * @param ctx a mutation or action context
+   * @param runAt when the first attempt may start, in ms since the epoch
+   * @param fn the action to run
+   * @param args its arguments
+   * @param options as for `run`, without `runAt`/`runAfter`
+   * @returns the run's id
+   */
   runAt<F extends AnyRef<"action">, C = unknown>(
     ctx: RunMutationCtx,
     runAt: number,
@@ -176,7 +197,15 @@ export class ActionRetrier {
     return this.run(ctx, fn, args, { ...options, runAt });
   }
 
-  /** Like `run`, starting no earlier than `runAfter` ms from now. */
+  /**
+   * Like `run`, starting no earlier than `runAfter` ms from now.
+   * @param ctx a mutation or action context
+   * @param runAfter delay before the first attempt may start, in ms
+   * @param fn the action to run
+   * @param args its arguments
+   * @param options as for `run`, without `runAt`/`runAfter`
+   * @returns the run's id
+   */
   runAfter<F extends AnyRef<"action">, C = unknown>(
     ctx: RunMutationCtx,
     runAfter: number,
@@ -190,17 +219,30 @@ export class ActionRetrier {
   /**
    * The run's status: pending (attempts so far, `readyAt` = when the next attempt is due, last
    * error), running, or finished with its result. `null` once cleaned up.
+   * @param ctx a query, mutation or action context
+   * @param runId an id `run` returned
+   * @returns the status, or null once the run is cleaned up (or the id is another pool's)
    */
   status(ctx: RunQueryCtx, runId: RunId): Promise<RunStatus | null> {
     return this.pool.status(ctx, runId);
   }
 
-  /** Cancels the run: no further attempts; onComplete gets `canceled`. False if already finished. */
+  /**
+   * Cancels the run: no further attempts; onComplete gets `canceled`. False if already finished.
+   * @param ctx a mutation or action context
+   * @param runId an id `run` returned
+   * @returns true if this call canceled it; false if it had finished, is gone, or is another pool's
+   */
   cancel(ctx: RunMutationCtx, runId: RunId): Promise<boolean> {
     return this.pool.cancel(ctx, runId);
   }
 
-  /** Deletes a finished run's record now instead of after the retention window. */
+  /**
+   * Deletes a finished run's record now instead of after the retention window.
+   * @param ctx a mutation or action context
+   * @param runId an id `run` returned
+   * @returns true if a finished run's record was deleted; false if it has not finished (cancel it first), is gone, or is another pool's
+   */
   cleanup(ctx: RunMutationCtx, runId: RunId): Promise<boolean> {
     return this.pool.cleanup(ctx, runId);
   }

@@ -280,6 +280,18 @@ function emptyNote(table: string): string {
   );
 }
 
+/** Statuses of the named migrations, in that order, unknown names left out, at most `limit`. */
+export async function statusesByName(ctx: QueryCtx, names: string[], limit = Infinity): Promise<MigrationStatus[]> {
+  const now = Date.now();
+  const out: MigrationStatus[] = [];
+  for (const name of names) {
+    if (out.length >= limit) break;
+    const m = await byName(ctx, name);
+    if (m) out.push(toStatus(m, now));
+  }
+  return out;
+}
+
 /** The status view of a migration document. */
 export function toStatus(m: Migration, now: number): MigrationStatus {
   const done = m.state === "done";

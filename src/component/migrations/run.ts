@@ -4,8 +4,18 @@
  */
 import { v } from "convex/values";
 import { mutation, type MutationCtx } from "../_generated/server.js";
-import { vMigrationSpec, vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
-import { byName, ensureDriver, freshProgress, startSeries, toStatus, validateBatchSize, validateSpec, type Migration } from "./model.js";
+import { vMigrationSpec, vMigrationStatus } from "../../shared/migrations.js";
+import {
+  byName,
+  ensureDriver,
+  freshProgress,
+  startSeries,
+  statusesByName,
+  toStatus,
+  validateBatchSize,
+  validateSpec,
+  type Migration,
+} from "./model.js";
 
 /**
  * Runs `specs` in order: the first that is not done starts (from its saved cursor), the rest
@@ -43,7 +53,7 @@ export const start = mutation({
     }
     if (options.batchSize !== undefined) validateBatchSize(options.batchSize, specs[0].name);
     await startSeries(ctx, specs, options);
-    return await statuses(ctx, specs.map((s) => s.name));
+    return await statusesByName(ctx, specs.map((s) => s.name));
   },
 });
 
@@ -69,16 +79,24 @@ export async function resetCounts(ctx: MutationCtx, m: Migration): Promise<void>
  * too. Its cursor is kept: running it again continues where it stopped (use reset to start over).
  * Returns the status, or null if there is no such migration. No-op when already finished.
  */
-export const cancel = mutation({
-  args: { name: v.string() },
-  returns: v.union(vMigrationStatus, v.null()),
-  handler: async (ctx, { name }) => {
-    const m = await byName(ctx, name);
-    if (!m) return null;
-    await cancelOne(ctx, m);
-    return toStatus((await ctx.db.get(m._id))!, Date.now());
-  },
-});
+export const cancel = onOneMigration(cancelOne);
+
+/**
+ * A public mutation on the migration named `name`: runs `act` on it, then returns its status,
+ * or null (acting on nothing) if there is no such migration.
+ */
+function onOneMigration(act: (ctx: MutationCtx, m: Migration) => Promise<void>) {
+  return mutation({
+    args: { name: v.string() },
+    returns: v.union(vMigrationStatus, v.null()),
+    handler: async (ctx, { name }) => {
+      const m = await byName(ctx, name);
+      if (!m) return null;
+      await act(ctx, m);
+      return toStatus((await ctx.db.get(m._id))!, Date.now());
+    },
+  });
+}
 
 /** States `cancelAll` stops: everything not yet finished. */
 const ACTIVE_STATES = ["running", "paused", "pending"] as const;
@@ -127,17 +145,10 @@ async function cancelOne(ctx: MutationCtx, m: Migration): Promise<void> {
  * Pauses a running migration after its current batch (a batch in flight is rolled back and
  * redone on resume). No-op unless running. Returns the status, or null if there is no such one.
  */
-export const pause = mutation({
-  args: { name: v.string() },
-  returns: v.union(vMigrationStatus, v.null()),
-  handler: async (ctx, { name }) => {
-    const m = await byName(ctx, name);
-    if (!m) return null;
-    if (m.state === "running") {
-      await ctx.db.patch(m._id, { state: "paused", generation: m.generation + 1 });
-    }
-    return toStatus((await ctx.db.get(m._id))!, Date.now());
-  },
+export const pause = onOneMigration(async (ctx, m) => {
+  if (m.state === "running") {
+    await ctx.db.patch(m._id, { state: "paused", generation: m.generation + 1 });
+  }
 });
 
 /**
@@ -145,27 +156,10 @@ export const pause = mutation({
  * function and options it was started with (its successors stay queued behind it). A running one
  * gets its driver revived if it died. No-op when done. Returns the status, or null.
  */
-export const resume = mutation({
-  args: { name: v.string() },
-  returns: v.union(vMigrationStatus, v.null()),
-  handler: async (ctx, { name }) => {
-    const m = await byName(ctx, name);
-    if (!m) return null;
-    if (m.state === "running") await ensureDriver(ctx, m);
-    else if (m.state !== "done") {
-      const spec = { name, fnHandle: m.fnHandle, table: m.table, batchSize: m.batchSize, retry: m.retry, total: m.total };
-      await startSeries(ctx, [spec, ...m.next]);
-    }
-    return toStatus((await ctx.db.get(m._id))!, Date.now());
-  },
-});
-
-async function statuses(ctx: MutationCtx, names: string[]): Promise<MigrationStatus[]> {
-  const now = Date.now();
-  const out: MigrationStatus[] = [];
-  for (const name of names) {
-    const m = await byName(ctx, name);
-    if (m) out.push(toStatus(m, now));
+export const resume = onOneMigration(async (ctx, m) => {
+  if (m.state === "running") await ensureDriver(ctx, m);
+  else if (m.state !== "done") {
+    const spec = { name: m.name, fnHandle: m.fnHandle, table: m.table, batchSize: m.batchSize, retry: m.retry, total: m.total };
+    await startSeries(ctx, [spec, ...m.next]);
   }
-  return out;
-}
+});

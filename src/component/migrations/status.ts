@@ -1,8 +1,8 @@
 /** Read-only views of migrations. Queries never conflict with the driver's writes. */
 import { v } from "convex/values";
 import { query } from "../_generated/server.js";
-import { vMigrationStatus, type MigrationStatus } from "../../shared/migrations.js";
-import { byName, toStatus } from "./model.js";
+import { vMigrationStatus } from "../../shared/migrations.js";
+import { byName, statusesByName, toStatus } from "./model.js";
 
 /** Most migrations `list` returns when no names are given. */
 export const DEFAULT_LIST_LIMIT = 100;
@@ -16,21 +16,13 @@ export const list = query({
   args: { names: v.optional(v.array(v.string())), limit: v.optional(v.number()) },
   returns: v.array(vMigrationStatus),
   handler: async (ctx, { names, limit }) => {
-    const now = Date.now();
     const n = limit ?? (names ? Infinity : DEFAULT_LIST_LIMIT);
     if (n !== Infinity && (!Number.isInteger(n) || n < 1)) {
       throw new Error(`migrations list: \`limit\` must be a positive integer, got ${n}.`);
     }
-    if (names) {
-      const out: MigrationStatus[] = [];
-      for (const name of names) {
-        if (out.length >= n) break;
-        const m = await byName(ctx, name);
-        if (m) out.push(toStatus(m, now));
-      }
-      return out;
-    }
+    if (names) return await statusesByName(ctx, names, n);
     const docs = await ctx.db.query("migrations").order("desc").take(n);
+    const now = Date.now();
     return docs.map((m) => toStatus(m, now));
   },
 });

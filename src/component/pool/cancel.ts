@@ -11,7 +11,7 @@ import type { Id } from "../_generated/dataModel.js";
 import { runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 import { requestDispatch } from "./wake.js";
-import { jobOfPool } from "./lookup.js";
+import { dispatchStateOf, jobOfPool, poolByName } from "./lookup.js";
 import { KeyNewsBuilder } from "./enqueue.js";
 
 /** Jobs canceled per transaction (each may run an onComplete). */
@@ -77,10 +77,7 @@ export const cancelAll = mutation({
   args: { pool: v.string() },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const pool = await ctx.db
-      .query("pools")
-      .withIndex("by_name", (q) => q.eq("name", args.pool))
-      .unique();
+    const pool = await poolByName(ctx, args.pool);
     if (!pool) return null;
     // The cutoff is the newest job's creation time, read in this transaction: creation times
     // order jobs exactly (wall time does not: a transaction's Date.now() is fixed at its start,
@@ -93,10 +90,7 @@ export const cancelAll = mutation({
     if (!newest) return null;
     const before = newest._creationTime;
     await ctx.db.patch(pool._id, { canceledBefore: before });
-    const state = await ctx.db
-      .query("dispatchState")
-      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
-      .unique();
+    const state = await dispatchStateOf(ctx, pool._id);
     for (const r of state?.running ?? []) {
       const job = await ctx.db.get(r.jobId);
       if (job) await cancelJob(ctx, job, pool);

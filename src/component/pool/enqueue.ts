@@ -15,6 +15,7 @@ import { MAX_BATCH, MAX_PARALLELISM } from "../../shared/limits.js";
 import type { Pool } from "./jobs.js";
 import { requestDispatch } from "./wake.js";
 import { vCallbackShape } from "../../shared/compat.js";
+import { poolByName } from "./lookup.js";
 import { checkKey, checkRateLimit, MAX_BOOST_MS, vRateLimit } from "../../shared/flow.js";
 import type { KeyNews } from "./tables.js";
 import { keyedEnqueue, vDebounceSpec, vDedupeSpec } from "./dedupe.js";
@@ -204,10 +205,7 @@ export function configWithDefaults(config: typeof vPoolConfig.type) {
  * runtime by `configure` (the pool's `overrides`) win over the config passed.
  */
 export async function upsertPool(ctx: MutationCtx, config: typeof vPoolConfig.type): Promise<Pool> {
-  const existing = await ctx.db
-    .query("pools")
-    .withIndex("by_name", (q) => q.eq("name", config.name))
-    .unique();
+  const existing = await poolByName(ctx, config.name);
   const desired = { ...configWithDefaults(config), ...existing?.overrides };
   if (!existing) {
     const id = await ctx.db.insert("pools", { name: config.name, ...desired });

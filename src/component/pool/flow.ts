@@ -5,7 +5,7 @@
  * travels to the dispatcher in a tally like the key's other news and applies at its next run.
  */
 import { v, type Infer } from "convex/values";
-import { mutation, query, type MutationCtx, type QueryCtx } from "../_generated/server.js";
+import { mutation, query } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Doc } from "../_generated/dataModel.js";
 import { checkKey, tokensAt, type RateLimit } from "../../shared/flow.js";
@@ -13,6 +13,7 @@ import { upsertPool, validatePoolConfig, vPoolConfig } from "./enqueue.js";
 import { requestDispatch } from "./wake.js";
 import { capOf } from "./keys.js";
 import { MIN_RANK } from "./view.js";
+import { dispatchStateOf, poolByName } from "./lookup.js";
 
 /** Pauses (`paused: true`) or resumes the whole pool. Returns whether it was paused before. */
 export const setPaused = mutation({
@@ -79,10 +80,7 @@ export const inspect = query({
   handler: async (ctx, args) => {
     const pool = await poolByName(ctx, args.pool);
     if (!pool) return null;
-    const state = await ctx.db
-      .query("dispatchState")
-      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
-      .unique();
+    const state = await dispatchStateOf(ctx, pool._id);
     const now = Date.now();
     const first = await ctx.db
       .query("jobs")
@@ -150,11 +148,4 @@ function keyState(doc: Doc<"keys">): KeyStats["state"] {
 
 function bucketTokens(limit: RateLimit | undefined, bucket: Doc<"keys">["bucket"], now: number): number | null {
   return limit ? Math.floor(tokensAt(limit, bucket, now) * 1000) / 1000 : null;
-}
-
-async function poolByName(ctx: QueryCtx | MutationCtx, name: string) {
-  return await ctx.db
-    .query("pools")
-    .withIndex("by_name", (q) => q.eq("name", name))
-    .unique();
 }

@@ -1,10 +1,27 @@
 /**
- * Finding a job by the id a client passed, scoped to the client's pool. Ids are not secrets and
- * every pool shares one `jobs` table, so a lookup must check the job belongs to the asking pool:
- * another pool's job is treated exactly like a job that no longer exists.
+ * Finding a pool by the name a client passed, its dispatcher state, and a job by the id a client
+ * passed, scoped to the client's pool. Ids are not secrets and every pool shares one `jobs`
+ * table, so a job lookup must check the job belongs to the asking pool: another pool's job is
+ * treated exactly like a job that no longer exists.
  */
 import type { QueryCtx } from "../_generated/server.js";
-import type { Doc } from "../_generated/dataModel.js";
+import type { Doc, Id } from "../_generated/dataModel.js";
+
+/** The pool called `name`, or null before its first enqueue. */
+export function poolByName(ctx: QueryCtx, name: string): Promise<Doc<"pools"> | null> {
+  return ctx.db
+    .query("pools")
+    .withIndex("by_name", (q) => q.eq("name", name))
+    .unique();
+}
+
+/** The pool's dispatcher state document (at most one per pool, created with the pool). */
+export function dispatchStateOf(ctx: QueryCtx, pool: Id<"pools">): Promise<Doc<"dispatchState"> | null> {
+  return ctx.db
+    .query("dispatchState")
+    .withIndex("by_pool", (q) => q.eq("pool", pool))
+    .unique();
+}
 
 /**
  * The job `jobId` names, if it exists and belongs to the pool called `poolName`; else null.

@@ -1,8 +1,8 @@
 /** Read-only views: a job's status and a pool's counts. Queries never conflict with writers. */
 import { v } from "convex/values";
 import { query, type QueryCtx } from "../_generated/server.js";
-import { jobOfPool } from "./lookup.js";
-import type { Doc, Id } from "../_generated/dataModel.js";
+import { dispatchStateOf, jobOfPool, poolByName } from "./lookup.js";
+import type { Doc } from "../_generated/dataModel.js";
 import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
 import { jobName } from "./jobs.js";
@@ -95,16 +95,10 @@ export const stats = query({
   args: { pool: v.string() },
   returns: vPoolStats,
   handler: async (ctx, args) => {
-    const pool = await ctx.db
-      .query("pools")
-      .withIndex("by_name", (q) => q.eq("name", args.pool))
-      .unique();
+    const pool = await poolByName(ctx, args.pool);
     const empty = { pending: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
     if (!pool) return empty;
-    const state = await ctx.db
-      .query("dispatchState")
-      .withIndex("by_pool", (q) => q.eq("pool", pool._id))
-      .unique();
+    const state = await dispatchStateOf(ctx, pool._id);
     const counts = { ...(state?.counts ?? empty) };
     const tallies = await ctx.db
       .query("tallies")

@@ -14,6 +14,7 @@ import { v, type Infer } from "convex/values";
 import { internalQuery, type QueryCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobState } from "./state.js";
+import { dispatchStateOf } from "./lookup.js";
 import { readKeys, vKeyView } from "./keys.js";
 import { tokensAt } from "../../shared/flow.js";
 
@@ -25,14 +26,6 @@ const SKIP_LIMIT = 200;
 export const PROMOTE_BATCH = 100;
 /** Below every rank (ranks are times in ms): the range start that skips jobs without one. */
 export const MIN_RANK = -Number.MAX_VALUE;
-
-/** The pool's dispatcher state document (at most one per pool). */
-export function dispatchStateOf(ctx: QueryCtx, pool: Id<"pools">) {
-  return ctx.db
-    .query("dispatchState")
-    .withIndex("by_pool", (q) => q.eq("pool", pool))
-    .unique();
-}
 
 const vEnded = v.object({
   jobId: v.id("jobs"),
