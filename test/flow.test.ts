@@ -4,7 +4,7 @@ import { internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { pool, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
-import type { RateLimit } from "../src/client/index.js";
+import { conformsToBucket } from "./soak/flowModel.js";
 
 let clock: Clock;
 beforeEach(async () => {
@@ -12,20 +12,6 @@ beforeEach(async () => {
   resetLive();
 });
 afterEach(() => clock.uninstall());
-
-/** Every start found a token in a bucket of `limit` (full at the first start). */
-function conformsToBucket(times: number[], limit: RateLimit) {
-  const capacity = limit.capacity ?? limit.rate;
-  let tokens = capacity;
-  let last = times[0] ?? 0;
-  for (const t of [...times].sort((a, b) => a - b)) {
-    tokens = Math.min(capacity, tokens + ((t - last) * limit.rate) / limit.periodMs) - 1;
-    last = t;
-    if (tokens < -1e-6) return false;
-  }
-  return true;
-}
-
 
 describe("priority", () => {
   test("a boost moves a job by that much time, no further: later high jobs do not overtake", async () => {
