@@ -89,11 +89,16 @@ export class FlowChecker {
     }
   }
 
-  /** The dispatcher's starts so far replay through each bucket (pool and per key) without overdraw. */
-  buckets() {
+  /**
+   * The dispatcher's starts so far replay through each bucket (pool and per key) without
+   * overdraw. Returns how many starts were replayed (a start under both buckets counts twice).
+   */
+  buckets(): number {
+    let replayed = 0;
     for (const pool of this.pools) {
       const mine = this.dispatched.filter((s) => s.pool === pool.name).map((d) => ({ at: d.at, group: this.jobs.get(d.jobId)!.group }));
       const overdraw = (times: number[], limit: NonNullable<FlowPool["rateLimit"]>, what: string) => {
+        replayed += times.length;
         const i = bucketOverdraw(times, limit);
         if (i === -1) return;
         const at = [...times].sort((a, b) => a - b)[i];
@@ -105,6 +110,7 @@ export class FlowChecker {
       for (const s of mine) if (s.group !== undefined) byKey.set(s.group, [...(byKey.get(s.group) ?? []), s.at]);
       for (const [key, times] of byKey) overdraw(times, pool.keyRateLimit, `pool ${pool.name} key ${key}`);
     }
+    return replayed;
   }
 
   /**
@@ -115,9 +121,12 @@ export class FlowChecker {
    * component's). Only pairs the dispatcher must have seen together count: B started after A
    * was enqueued (later in the dispatcher's record), strictly after A became ready, and
    * strictly before A started (one run starts several jobs at the same time). Canceled jobs
-   * are left out.
+   * are left out. Returns how many pairs were checked, and in how many of them B became ready
+   * after A and still went first (its boost let it overtake).
    */
-  order() {
+  order(): { pairs: number; overtakes: number } {
+    let pairs = 0;
+    let overtakes = 0;
     const first = new Map<string, number>();
     this.dispatched.forEach((d, i) => d.attempt === 1 && first.set(this.jobs.get(d.jobId)!.key, i));
     const lanes = new Map<string, FlowJob[]>();
@@ -137,6 +146,8 @@ export class FlowChecker {
           const iA = first.get(a.key);
           if (iA !== undefined && this.dispatched[iA].at <= tB) continue;
           const rankA = a.readyAt - a.boostMs;
+          pairs++;
+          if (b.readyAt > a.readyAt) overtakes++;
           if (rankB > rankA) {
             this.fail(
               `pool ${a.pool}${a.group ? ` key ${a.group}` : ""}: ${b.key} (ready ${b.readyAt}, boost ${b.boostMs}, rank ${rankB}) started at t=${tB} ` +
@@ -146,6 +157,7 @@ export class FlowChecker {
         }
       }
     }
+    return { pairs, overtakes };
   }
 
   /**

@@ -140,6 +140,11 @@ export async function runFlowScenario(seed: number, tally: Tally, verbose = fals
     tally.add("NonRetryableError", sim.failed.nonRetryable);
     tally.add("RateLimitedError", sim.failed.rateLimited);
     tally.add("job starts", dispatched.length);
+    tally.add("starts replayed through a bucket", flow.buckets());
+    const { pairs, overtakes } = flow.order();
+    tally.add("start-order pairs checked", pairs);
+    tally.add("of which overtaken by priority", overtakes);
+    tally.add("starts of keyed jobs", sim.starts.filter((s) => s.group !== undefined).length);
     tally.scenarios++;
     tally.steps += steps;
     tally.jobs += jobs.size;
