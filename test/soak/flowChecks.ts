@@ -7,14 +7,17 @@
  *  - pause: no start while its pool or its key was paused;
  *  - order (bounded wait): a job is overtaken only by jobs whose rank (readyAt - boost) is at most
  *    its own, i.e. that became ready at most their boost difference after it;
- *  - no job ran twice at once, and every attempt the component counts ran exactly once.
+ *  - no job ran twice at once, and every attempt the component counts ran exactly once;
+ *  - nothing stranded: a pool with a free slot and a job that could start starts something soon.
  */
 import type { TestConvex } from "convex-test";
+import type { Clock } from "../../src/test.js";
+import { GRACE_MS } from "./checks.js";
 import { sim } from "../app/sim.js";
 import { bucketOverdraw, isPaused, type Dispatched, type FlowJob, type FlowPool, type Pause } from "./flowModel.js";
 
 type RunIn = (path: string, fn: (ctx: any) => Promise<unknown>) => Promise<any>;
-type Doc = { _id: string; pool: string; state: string; attempt: number; key?: string };
+type Doc = { _id: string; pool: string; state: string; attempt: number; key?: string; readyAt: number };
 
 /**
  * Simulated time after a pause call during which the dispatcher may still start a job it holds.
@@ -70,6 +73,48 @@ export class FlowChecker {
       const keyPause = job.group !== undefined ? held(pool.keyPauses.get(job.group)) : undefined;
       if (keyPause) this.fail(`pool ${d.pool}: ${job.key} started at t=${d.at} while its key ${job.group} was paused (since ${keyPause.at})`);
     }
+  }
+
+  /**
+   * No ready job is stranded. When a pool (not paused) has a free slot and a ready pending job
+   * that could take it (not canceled; its key, if any, not paused and under its cap), the pool
+   * must start something within GRACE_MS: that job or another (which may take the slot). The
+   * grace covers the longest a token can be missing: a bucket refills one token in at most
+   * periodMs / rate = 2,000 ms here. Advances the clock by GRACE_MS when there is a job to watch.
+   */
+  async notStranded(clock: Clock) {
+    const docs = (await this.component((ctx) => ctx.db.query("jobs").collect())) as Doc[];
+    const poolDocs = (await this.component((ctx) => ctx.db.query("pools").collect())) as { _id: string; name: string }[];
+    const now = Date.now();
+    const waiting: { pool: FlowPool; job: FlowJob; attempt: number; starts: number }[] = [];
+    for (const pool of this.pools) {
+      const id = poolDocs.find((p) => p.name === pool.name)?._id;
+      if (!id || isPaused(pool.pauses)) continue;
+      const mine = docs.filter((d) => d.pool === id);
+      const running = mine.filter((d) => d.state === "running");
+      if (running.length >= pool.caps[0].cap) continue;
+      const keyFree = (key: string | undefined) =>
+        key === undefined || (!isPaused(pool.keyPauses.get(key)) && running.filter((d) => d.key === key).length < pool.keyConcurrency);
+      const ready = mine.find((d) => d.state === "pending" && d.readyAt <= now && !this.jobs.get(d._id)?.canceled && keyFree(d.key));
+      if (!ready) continue;
+      waiting.push({ pool, job: this.jobs.get(ready._id)!, attempt: ready.attempt, starts: this.startsOf(pool) });
+    }
+    if (waiting.length === 0) return;
+    this.strandChecks += waiting.length;
+    await clock.advance(GRACE_MS);
+    const after = new Map(((await this.component((ctx) => ctx.db.query("jobs").collect())) as Doc[]).map((d) => [d._id, d]));
+    for (const w of waiting) {
+      const later = after.get(w.job.id);
+      if (this.startsOf(w.pool) > w.starts || later?.state !== "pending" || later.attempt !== w.attempt) continue;
+      this.fail(`pool ${w.pool.name}: ${w.job.key}${w.job.group ? ` (key ${w.job.group})` : ""} could start into a free slot, but nothing started for ${GRACE_MS} ms`);
+    }
+  }
+
+  /** How many times `notStranded` found a job that could start (and so checked something). */
+  strandChecks = 0;
+
+  private startsOf(pool: FlowPool): number {
+    return this.dispatched.filter((d) => d.pool === pool.name).length;
   }
 
   /** Running jobs per key in the tables never exceed the key's cap. */

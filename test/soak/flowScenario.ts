@@ -122,6 +122,8 @@ export async function runFlowScenario(seed: number, tally: Tally, verbose = fals
     };
     const steps = await runSteps({ r, clock, log }, pools, act, async () => {
       await checkAll();
+      await flow.notStranded(clock);
+      await checkAll();
       await check.statsMatch();
       await checkAll();
     });
@@ -144,6 +146,7 @@ export async function runFlowScenario(seed: number, tally: Tally, verbose = fals
     const { pairs, overtakes } = flow.order();
     tally.add("start-order pairs checked", pairs);
     tally.add("of which overtaken by priority", overtakes);
+    tally.add("stranding checks with a startable job", flow.strandChecks);
     tally.add("starts of keyed jobs", sim.starts.filter((s) => s.group !== undefined).length);
     tally.scenarios++;
     tally.steps += steps;
