@@ -4,7 +4,7 @@ import { internal } from "./app/_generated/api.js";
 import { live, resetLive } from "./app/fns.js";
 import { pool, setup } from "./setup.js";
 import { installClock, type Clock } from "../src/test.js";
-import type { RateLimit } from "../src/client/index.js";
+import { conformsToBucket } from "./soak/flowModel.js";
 
 let clock: Clock;
 beforeEach(async () => {
@@ -12,20 +12,6 @@ beforeEach(async () => {
   resetLive();
 });
 afterEach(() => clock.uninstall());
-
-/** Every start found a token in a bucket of `limit` (full at the first start). */
-function conformsToBucket(times: number[], limit: RateLimit) {
-  const capacity = limit.capacity ?? limit.rate;
-  let tokens = capacity;
-  let last = times[0] ?? 0;
-  for (const t of [...times].sort((a, b) => a - b)) {
-    tokens = Math.min(capacity, tokens + ((t - last) * limit.rate) / limit.periodMs) - 1;
-    last = t;
-    if (tokens < -1e-6) return false;
-  }
-  return true;
-}
-
 
 describe("priority", () => {
   test("a boost moves a job by that much time, no further: later high jobs do not overtake", async () => {
@@ -331,5 +317,51 @@ describe("pause and resume", () => {
     await clock.drain();
     expect(live.started).toContain("a-0");
     expect(await t.run((ctx) => p.keyStats(ctx, "a"))).toBeNull();
+  });
+});
+
+describe("found by the flow soak (test/flowSoak.test.ts)", () => {
+  test("a key whose jobs were canceled does not hide the keys behind it", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.pause(ctx));
+    const [a] = await t.run(async (ctx) => [
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "a-0" }, { key: "a", priority: "high" }),
+      await p.enqueueMutation(ctx, internal.fns.write, { key: "z-0" }, { key: "z", priority: "low" }),
+    ]);
+    await clock.advance(100);
+    await t.run((ctx) => p.cancel(ctx, a));
+    await clock.advance(100);
+    // Key a still sits first in line, with nothing left to start; the one free slot must go to z.
+    await t.run((ctx) => p.resume(ctx));
+    await clock.advance(1_000);
+    expect(live.started).toEqual(["z-0"]);
+    expect(await t.run((ctx) => p.keyStats(ctx, "a"))).toBeNull();
+  });
+
+  test("a keyed job enqueued while the pool's bucket is empty starts at the next token", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, rateLimit: { rate: 1, periodMs: 10_000 } });
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "a-0" }, { key: "a" }));
+    await clock.advance(100);
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "b-0" }, { key: "b" }));
+    await clock.advance(11_000);
+    expect(live.started).toEqual(["a-0", "b-0"]);
+    expect(live.startedAt[1] - live.startedAt[0]).toBeGreaterThanOrEqual(10_000);
+  });
+
+  test("a key resumed while the pool's bucket is empty starts its job at the next token", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, rateLimit: { rate: 1, periodMs: 10_000 } });
+    await t.run((ctx) => p.pauseKey(ctx, "k"));
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "k-0" }, { key: "k" }));
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "other" }));
+    await clock.advance(5_000);
+    // The run that folds the resume has no token: it must come back for the key when one is due.
+    await t.run((ctx) => p.resumeKey(ctx, "k"));
+    await clock.advance(10_000);
+    expect(live.started).toEqual(["other", "k-0"]);
+    await clock.drain();
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
   });
 });

@@ -5,7 +5,8 @@
 import type { ActionRetrier, JobId, Workpool } from "../../src/client/index.js";
 
 export type Kind = "action" | "mutation" | "query";
-export type How = "error" | "nonRetryable" | "big";
+/** How a job's planned failures fail (see test/app/sim.ts); "rateLimited" only in the flow soak. */
+export type How = "error" | "nonRetryable" | "big" | "rateLimited";
 
 export interface JobRecord {
   id: JobId;
@@ -61,6 +62,8 @@ export function expectedOutcomes(job: JobRecord): { kind: string; attempt: numbe
   if (job.faulted || job.canceled) return undefined;
   if (job.failures === 0) return [{ kind: "success", attempt: 1 }];
   if (job.how === "nonRetryable") return [{ kind: "failed", attempt: 1 }];
+  // Turned-away attempts use no retry: the job always succeeds, after them.
+  if (job.how === "rateLimited") return [{ kind: "success", attempt: job.failures + 1 }];
   const retried =
     job.failures < job.maxAttempts ? { kind: "success", attempt: job.failures + 1 } : { kind: "failed", attempt: job.maxAttempts };
   return job.how === "big" ? [retried, { kind: "failed", attempt: 1 }] : [retried];

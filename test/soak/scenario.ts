@@ -5,41 +5,20 @@
  * same scenario.
  */
 import { ActionRetrier, Workpool } from "../../src/client/index.js";
-import { installClock } from "../../src/test.js";
 import { components, internal } from "../app/_generated/api.js";
-import { resetSim, sim } from "../app/sim.js";
-import { setup } from "../setup.js";
+import { sim } from "../app/sim.js";
 import { Checker, GRACE_MS } from "./checks.js";
 import { failDispatches, killNextRunner, killNextWorker, restoreAll } from "./faults.js";
-import { activity, trackActivity } from "./activity.js";
-import { rng, type How, type JobRecord, type Kind, type PoolModel, type Rng, type Tally } from "./model.js";
-
-/** Thrown when an invariant fails; carries the seed so the scenario can be replayed alone. */
-export class Violation extends Error {}
-
-const loaded = await Promise.all(
-  Object.values({ ...import.meta.glob("../app/**/*.ts"), ...import.meta.glob("../../src/component/**/*.ts") }).map(
-    (load) => load() as Promise<Record<string, unknown>>,
-  ),
-);
-trackActivity(loaded);
+import { openScenario, runSteps } from "./harness.js";
+import { cancelAll, cancelOne, type CancelCtx } from "./cancels.js";
+import { type How, type JobRecord, type Kind, type PoolModel, type Rng, type Tally } from "./model.js";
 
 export async function runScenario(seed: number, tally: Tally, verbose = false): Promise<void> {
-  const r = rng(seed);
-  const clock = await installClock({ activity });
-  resetSim();
-  const t = setup();
+  const { r, clock, t, log, fail } = await openScenario(seed, `SOAK_SEED=${seed} npm run test:soak`, verbose);
   const jobs = new Map<string, JobRecord>();
   const pools = makePools(r);
-  const start = clock.now();
-  /** What happened, replayed in the failure message when one seed runs alone (SOAK_SEED). */
-  const trace: string[] = [];
-  const log = (msg: string) => trace.push(`t+${clock.now() - start}: ${msg}`);
-  const fail = (msg: string): never => {
-    const where = `seed ${seed} (replay: SOAK_SEED=${seed} npm run test:soak) at t+${clock.now() - start} ms: ${msg}`;
-    throw new Violation(verbose ? `${where}\n${trace.join("\n")}` : where);
-  };
   const check = new Checker(t, clock, pools, jobs, fail);
+  const cancels: CancelCtx = { t, r, jobs, pools, tally, log, fail };
   let n = 0;
   const keyOf = (id: string) => jobs.get(id)?.key;
   const markFaulted = (ids: string[]) => {
@@ -103,35 +82,6 @@ export async function runScenario(seed: number, tally: Tally, verbose = false): 
     }
   }
 
-  async function cancelOne() {
-    const open = [...jobs.values()].filter((j) => !j.final);
-    if (open.length === 0) return;
-    const job = r.pick(open);
-    const pool = pools.find((p) => p.name === job.pool)!;
-    const canceled = await t.run((ctx: any) => (pool.retrier ? pool.retrier.cancel(ctx, job.id) : pool.handles[0].cancel(ctx, job.id)));
-    const status = await t.run((ctx: any) => pool.handles[0].status(ctx, job.id));
-    log(`cancel ${job.key}: ${canceled}`);
-    if (canceled) job.canceled = true;
-    // False means finished, or canceled already (a running action whose cancel was requested).
-    else if (status?.state !== "finished" && !(job.canceled && status?.state === "running" && status.cancelRequested)) {
-      fail(`cancel(${job.key}) returned false but the job is ${status?.state}`);
-    }
-    tally.add("cancel");
-  }
-
-  async function cancelAll() {
-    const pool = r.pick(pools.filter((p) => !p.retrier));
-    const mine = [...jobs.values()].filter((j) => j.pool === pool.name);
-    const before = await t.run(async (ctx: any) => {
-      const statuses = await pool.handles[0].statusBatch(ctx, mine.map((j) => j.id));
-      await pool.handles[0].cancelAll(ctx);
-      return statuses;
-    });
-    mine.forEach((j, i) => before[i]?.state !== "finished" && (j.canceled = true));
-    log(`cancelAll ${pool.name}`);
-    tally.add("cancelAll");
-  }
-
   function injectFault() {
     const what = r.pick(["runner", "worker", "dispatch"] as const);
     log(`fault armed: ${what}`);
@@ -152,27 +102,20 @@ export async function runScenario(seed: number, tally: Tally, verbose = false): 
     }
   }
 
-  const steps = r.int(6, 14);
   try {
-    for (let step = 0; step < steps; step++) {
-      const ops = r.int(1, 3);
-      for (let i = 0; i < ops; i++) {
-        const op = r.next();
-        const pool = r.pick(pools);
-        if (op < 0.45) await enqueue(pool, 1);
-        else if (op < 0.65) await enqueue(pool, r.int(2, 6));
-        else if (op < 0.75) await cancelOne();
-        else if (op < 0.8) await cancelAll();
-        else await injectFault();
-      }
-      const ms = r.pick([0, 1, 5, 50, 400, 1_500, 5_000]);
-      log(`advance ${ms} ms`);
-      await clock.advance(ms);
+    const act = async (op: number, pool: PoolModel) => {
+      if (op < 0.45) await enqueue(pool, 1);
+      else if (op < 0.65) await enqueue(pool, r.int(2, 6));
+      else if (op < 0.75) await cancelOne(cancels);
+      else if (op < 0.8) await cancelAll(cancels, r.pick(pools.filter((p) => !p.retrier)));
+      else injectFault();
+    };
+    const steps = await runSteps({ r, clock, log }, pools, act, async () => {
       await check.always();
       await check.notStranded();
       await check.always();
       await check.statsMatch();
-    }
+    });
     // Stop injecting faults; let everything finish (watchdog included) within a bounded time.
     restoreAll();
     const took = await clock.drain(GRACE_MS * 100);
