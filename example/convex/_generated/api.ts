@@ -16,12 +16,14 @@ import type {
 import { anyApi } from "convex/server";
 import type * as counters from "../counters.js";
 import type * as fanout from "../fanout.js";
+import type * as flow from "../flow.js";
 import type * as migrations from "../migrations.js";
 import type * as weather from "../weather.js";
 
 const fullApi: ApiFromModules<{
   counters: typeof counters;
   fanout: typeof fanout;
+  flow: typeof flow;
   migrations: typeof migrations;
   weather: typeof weather;
 }> = anyApi as any;
