@@ -11,7 +11,7 @@ import { flowFigures, type FlowFigures } from "./flowMeasure.js";
 import { attemptsPerJob, idealMs, type Implementation, type Workload } from "./workloads.js";
 import { CONVEX_JOBS, createApp, type App, type ComponentMount } from "../scripts/lib/app.js";
 import { installSimClock, runUntil, type Clock } from "../scripts/lib/clock.js";
-import { conflictReport, installConflictModel, resetConflicts, runsUserCode, type ConflictReport } from "../scripts/lib/conflicts.js";
+import { conflictReport, installConflictModel, resetConflicts, runsUserCode, writesByTable, type ConflictReport } from "../scripts/lib/conflicts.js";
 import { LIMITS, getTally, observe, resetTally, summarize, type LimitKey, type Peak } from "../scripts/lib/metrics.js";
 
 /** Jobs per enqueue call in burst workloads (one app mutation enqueues this many). */
@@ -121,6 +121,8 @@ export interface WorkloadResult {
    * code told apart by RUNS_USER_CODE (ours) or OFFICIAL_USER_CODE (theirs).
    */
   conflicts: ConflictReport;
+  /** Documents written per job by "component:table" (absent from results measured before it existed). */
+  writesByTablePerJob?: Record<string, number>;
   /** Flow workloads: fairness, caps, rate and dedupe figures (bench/flowMeasure.ts); else null. */
   flow: FlowFigures | null;
   /** Real time the workload took to simulate. */
@@ -230,7 +232,7 @@ export async function runWorkload(w: Workload, implementation: Implementation): 
     const jobs = jobOutcomes();
     const succeeded = w.kind === "mutation" ? rows : jobs.succeeded;
     const outcome = { finished: done.finished(), succeeded, attempts: w.kind === "mutation" ? rows : jobs.attempts, rows };
-    return { ...measure(w, implementation, makespanMs, outcome, performance.now() - wallStart), flow: flowFigures(w, t0) };
+    return { ...measure(w, implementation, makespanMs, outcome, performance.now() - wallStart), flow: flowFigures(w, t0), writesByTablePerJob: writesByTable(w.jobs) };
   } finally {
     clock.uninstall();
   }

@@ -7,7 +7,7 @@
  */
 import { v } from "convex/values";
 import { Workpool, type JobId } from "../../src/client/index.js";
-import { recordEnd, recordStart } from "../jobState.js";
+import { recordAttempt, recordEnd, recordStart, recordSuccess } from "../jobState.js";
 import { FLOW_POOLS, type FlowPoolName } from "../workloads.js";
 import { internal } from "./_generated/api.js";
 import { internalAction, internalMutation, mutation, query, type MutationCtx } from "./_generated/server.js";
@@ -42,10 +42,12 @@ export const flowAction = internalAction({
   args: { n: v.number(), ms: v.number(), key: v.optional(v.string()) },
   returns: v.null(),
   handler: async (ctx, { n, ms, key }) => {
+    recordAttempt(n);
     recordStart(n, key ?? null, Date.now());
     try {
       await new Promise((resolve) => setTimeout(resolve, ms));
       await ctx.runMutation(internal.jobs.writeRow, { n });
+      recordSuccess(n);
     } finally {
       recordEnd(key ?? null);
     }
