@@ -39,3 +39,40 @@ export function enqueuedIds(total: number): string[] | null {
   const ids = enqueued.slice(0, total);
   return ids.length === total && ids.every((id) => id !== undefined) ? ids : null;
 }
+
+/** One job start of a flow workload: the job's number, its concurrency key, when (simulated ms). */
+export interface Start {
+  n: number;
+  key: string | null;
+  at: number;
+}
+const starts: Start[] = [];
+const runningByKey = new Map<string, number>();
+const peakByKey = new Map<string, number>();
+let running = 0;
+let peak = 0;
+
+/**
+ * Records that a flow job started (an action: until `recordEnd`; a mutation starts and ends in
+ * its one transaction), counting jobs running at once, per key and in all.
+ */
+export function recordStart(n: number, key: string | null, at: number): void {
+  starts.push({ n, key, at });
+  const k = key ?? "";
+  const now = (runningByKey.get(k) ?? 0) + 1;
+  runningByKey.set(k, now);
+  peakByKey.set(k, Math.max(peakByKey.get(k) ?? 0, now));
+  peak = Math.max(peak, ++running);
+}
+
+/** Records that a flow job started with `recordStart` ended (returned or threw). */
+export function recordEnd(key: string | null): void {
+  const k = key ?? "";
+  runningByKey.set(k, (runningByKey.get(k) ?? 1) - 1);
+  running--;
+}
+
+/** Every flow job start so far, in order, and the most jobs seen running at once (per key; "" for none). */
+export function flowLog(): { starts: readonly Start[]; peak: number; peakByKey: ReadonlyMap<string, number> } {
+  return { starts, peak, peakByKey };
+}

@@ -7,10 +7,11 @@
  */
 import { api, internal } from "./convex/_generated/api.js";
 import { enqueuedIds, jobOutcomes } from "./jobState.js";
+import { flowFigures, type FlowFigures } from "./flowMeasure.js";
 import { attemptsPerJob, idealMs, type Implementation, type Workload } from "./workloads.js";
 import { CONVEX_JOBS, createApp, type App, type ComponentMount } from "../scripts/lib/app.js";
 import { installSimClock, runUntil, type Clock } from "../scripts/lib/clock.js";
-import { conflictReport, installConflictModel, resetConflicts, runsUserCode, type ConflictReport } from "../scripts/lib/conflicts.js";
+import { conflictReport, installConflictModel, resetConflicts, runsUserCode, writesByTable, type ConflictReport } from "../scripts/lib/conflicts.js";
 import { LIMITS, getTally, observe, resetTally, summarize, type LimitKey, type Peak } from "../scripts/lib/metrics.js";
 
 /** Jobs per enqueue call in burst workloads (one app mutation enqueues this many). */
@@ -120,6 +121,10 @@ export interface WorkloadResult {
    * code told apart by RUNS_USER_CODE (ours) or OFFICIAL_USER_CODE (theirs).
    */
   conflicts: ConflictReport;
+  /** Documents written per job by "component:table" (absent from results measured before it existed). */
+  writesByTablePerJob?: Record<string, number>;
+  /** Flow workloads: fairness, caps, rate and dedupe figures (bench/flowMeasure.ts); else null. */
+  flow: FlowFigures | null;
   /** Real time the workload took to simulate. */
   wallMs: number;
 }
@@ -140,6 +145,10 @@ function enqueue(t: App, w: Workload, from: number, count: number): Promise<stri
  * giving every id in job order once all are enqueued (null before).
  */
 async function produce(t: App, w: Workload): Promise<() => string[] | null> {
+  if (w.flow) {
+    const all = await enqueueFlow(t, w);
+    return () => all;
+  }
   if (w.stream) {
     const { batch, everyMs } = w.stream;
     const [ms, failFirst] = [w.durationMs ?? 0, w.failFirst ?? 0];
@@ -153,16 +162,49 @@ async function produce(t: App, w: Workload): Promise<() => string[] | null> {
   return () => all;
 }
 
+/**
+ * A flow workload's jobs, enqueued from the harness in calls of at most ENQUEUE_BATCH jobs, as the
+ * plain burst workloads are; within a call, one enqueue per group of jobs with the same key (or
+ * per job, for duplicate enqueues). Returns their ids in job order.
+ */
+async function enqueueFlow(t: App, w: Workload): Promise<string[]> {
+  const f = w.flow!;
+  const groups: { from: number; count: number; key?: string }[] = [];
+  let from = 0;
+  for (const g of f.keys ?? [{ key: undefined, jobs: w.jobs }]) {
+    // Split at ENQUEUE_BATCH boundaries so each harness call gets whole groups.
+    for (let left = g.jobs; left > 0; ) {
+      const count = Math.min(left, ENQUEUE_BATCH - (from % ENQUEUE_BATCH));
+      groups.push({ from, count, ...(g.key !== undefined ? { key: g.key } : {}) });
+      from += count;
+      left -= count;
+    }
+  }
+  const ids: string[] = [];
+  for (let start = 0; start < groups.length; ) {
+    const call: typeof groups = [];
+    const batch = Math.floor(groups[start].from / ENQUEUE_BATCH);
+    while (start < groups.length && Math.floor(groups[start].from / ENQUEUE_BATCH) === batch) call.push(groups[start++]);
+    const kind = w.kind === "action" ? "action" : "mutation";
+    const args = { pool: f.pool, kind, groups: call, ms: w.durationMs ?? 0, priority: f.priority, dedupeKey: f.dedupeKey } as const;
+    ids.push(...(await t.mutation(api.flow.enqueueFlow, args)));
+  }
+  return ids;
+}
+
 /** A `done` check: all jobs enqueued and finished, polled from the first unfinished id on. */
 function allFinished(t: App, w: Workload, ids: () => string[] | null) {
-  const pool = w.kind === "retrier" ? ("retrier" as const) : w.pool!;
   let finished = 0;
+  const poll = (chunk: string[]) => {
+    if (w.flow) return t.query(api.flow.finishedFlow, { pool: w.flow.pool, ids: chunk });
+    return t.query(api.work.finishedPrefix, { pool: w.kind === "retrier" ? "retrier" : w.pool!, ids: chunk });
+  };
   const check = async () => {
     const all = ids();
     if (!all) return false;
     while (finished < all.length) {
       const chunk = all.slice(finished, finished + POLL_CHUNK);
-      const k = await observe(() => t.query(api.work.finishedPrefix, { pool, ids: chunk }));
+      const k = await observe(() => poll(chunk));
       finished += k;
       if (k < chunk.length) return false;
     }
@@ -181,6 +223,7 @@ export async function runWorkload(w: Workload, implementation: Implementation): 
     const t = await createApp({ appDir, components, transactionLimits: true });
     resetTally();
     resetConflicts();
+    const t0 = clock.now();
     const ids = await produce(t, w);
     const done = allFinished(t, w, ids);
     const makespanMs = await runUntil(clock, { done: done.check });
@@ -189,7 +232,7 @@ export async function runWorkload(w: Workload, implementation: Implementation): 
     const jobs = jobOutcomes();
     const succeeded = w.kind === "mutation" ? rows : jobs.succeeded;
     const outcome = { finished: done.finished(), succeeded, attempts: w.kind === "mutation" ? rows : jobs.attempts, rows };
-    return measure(w, implementation, makespanMs, outcome, performance.now() - wallStart);
+    return { ...measure(w, implementation, makespanMs, outcome, performance.now() - wallStart), flow: flowFigures(w, t0), writesByTablePerJob: writesByTable(w.jobs) };
   } finally {
     clock.uninstall();
   }
@@ -201,7 +244,7 @@ function measure(
   makespanMs: number,
   outcome: WorkloadResult["outcome"],
   wallMs: number,
-): WorkloadResult {
+): Omit<WorkloadResult, "flow"> {
   const tally = getTally();
   const totals = summarize(tally);
   const per = (x: number) => x / w.jobs;

@@ -10,10 +10,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CONFLICT_MODEL_SECTION } from "./conflictDoc.js";
+import { flowSection } from "./flowReport.js";
 import { conflictPairRows, conflictRows, fmt, markdownTable, targetRows, workloadRows } from "./format.js";
 import type { WorkloadResult } from "./measure.js";
 import type { TargetResult } from "./targets.js";
-import { WORKLOADS } from "./workloads.js";
+import { OURS_ONLY_FLOW, WORKLOADS } from "./workloads.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RESULTS = path.join(root, "bench/results.json");
@@ -34,14 +35,19 @@ interface Results {
   workloads: WorkloadResult[];
   targets: TargetResult[];
   migrations?: { batches: number; docsPerBatchTxn: number; txnsPer1000Docs: number; docs: number };
+  /** Workloads whose entries came from `npm run bench -- --merge` after the full run. */
+  mergedLater?: string[];
 }
 
 const titleOf = (name: string) => WORKLOADS.find((w) => w.name === name)?.title ?? name;
 const seconds = (ms: number) => `${fmt(ms / 1000, ms < 10_000 ? 2 : 1)} s`;
 
-/** convex-jobs and official results of one workload, in workload order. */
+/** Flow workloads are ours only and have their own section in docs/benchmark.md. */
+const isFlow = (name: string) => WORKLOADS.some((w) => w.name === name && w.flow);
+
+/** convex-jobs and official results of one workload, in workload order (flow workloads left out). */
 function pairs(results: Results) {
-  const names = [...new Set(results.workloads.map((r) => r.name))];
+  const names = [...new Set(results.workloads.map((r) => r.name))].filter((n) => !isFlow(n));
   const get = (name: string, impl: string) => results.workloads.find((r) => r.name === name && r.implementation === impl);
   return names.map((name) => ({ name, ours: get(name, "convex-jobs"), official: get(name, "official") }));
 }
@@ -86,6 +92,7 @@ export function readmeTable(results: Results): string {
     markdownTable(rows),
     "",
     `No transaction of convex-jobs comes within ${worstShare(results)} of any Convex limit.`,
+    `Flow control (priorities, concurrency keys, rate limits, dedupe; no official counterpart) is measured in [docs/benchmark.md](${REPO_BLOB}/docs/benchmark.md#flow-control-convex-jobs-only).`,
   ].join("\n");
 }
 
@@ -175,7 +182,7 @@ ${OFFICIAL_NOTES}
 
 ${markdownTable([
   ["name", "workload", "implementations"],
-  ...WORKLOADS.map((w) => [`\`${w.name}\``, w.title, w.implementations.join(", ")]),
+  ...WORKLOADS.map((w) => [`\`${w.name}\``, w.title, w.flow ? OURS_ONLY_FLOW : w.implementations.join(", ")]),
 ])}
 
 The ideal makespan is the jobs' own time with no overhead: jobs placed in arrival order on
@@ -217,7 +224,11 @@ harness's own polling is excluded too. \`bench/results.json\` breaks every figur
 Run of \`npm run bench\` on ${results.cores} cores (${results.parallel} runs at a time), Node ${results.node}, convex
 ${v.convex}, convex-test ${v["convex-test"]}: ${results.wallSeconds} s of real time, most of it the 20,000-job workload
 (convex-test answers every index query by scanning its whole table, so simulating n queued jobs
-costs time in n², although the figures per job are flat).
+costs time in n², although the figures per job are flat).${
+    results.mergedLater?.length
+      ? ` The entries of ${results.mergedLater.map((n) => `\`${n}\``).join(", ")} come from a later \`npm run bench -- --merge\` run of those workloads alone, on the same harness; the targets were evaluated again over all entries.`
+      : ""
+  }
 
 ${markdownTable(workloadRows(results.workloads))}
 
@@ -238,6 +249,8 @@ ${markdownTable(conflictPairRows(results.workloads))}
 ${markdownTable(targetRows(results.targets))}
 
 ${migrations}
+
+${flowSection(results.workloads)}
 
 ${CONFLICT_MODEL_SECTION}
 

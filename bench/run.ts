@@ -10,6 +10,8 @@
  *   npm run bench -- mut-1k-p10 act-500-p10      # only these workloads (results.json is left alone)
  *   npm run bench -- --impl convex-jobs          # only one implementation (same)
  *   npm run bench -- --parallel 1                # child processes at once (default: CPU cores)
+ *   npm run bench -- --merge keys-fair rate-10ps # run these, then merge them into results.json
+ *                                                # (other entries kept as they are) and regenerate the docs
  *
  * Each (workload, implementation) runs in a child process of its own (bench/one.ts): timers left
  * over from one convex-test run would move the next one's clock, and separate processes let
@@ -24,6 +26,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { conflictPairRows, conflictRows, plainTable, targetRows, workloadRows } from "./format.js";
 import type { WorkloadResult } from "./measure.js";
 import { writeReport } from "./report.js";
+import { hasCapability, missingNote } from "./capabilities.js";
+import { mergeIntoResults } from "./merge.js";
 import { checkTargets, type TargetResult } from "./targets.js";
 import { IMPLEMENTATIONS, OFFICIAL_PACKAGES, WORKLOADS, workloadNamed, type Implementation, type Workload } from "./workloads.js";
 
@@ -36,15 +40,19 @@ interface Options {
   parallel: number;
   /** True when everything runs: only then are results.json and the docs written. */
   full: boolean;
+  /** --merge: a subset's results replace their entries in results.json (see mergeIntoResults). */
+  merge: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
   const names: string[] = [];
   let implementations: Implementation[] = [...IMPLEMENTATIONS];
   let parallel = os.cpus().length;
+  let merge = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--impl") {
+    if (a === "--merge") merge = true;
+    else if (a === "--impl") {
       const impl = argv[++i] as Implementation;
       if (!IMPLEMENTATIONS.includes(impl)) throw new Error(`--impl must be one of ${IMPLEMENTATIONS.join(", ")}, got "${impl}".`);
       implementations = [impl];
@@ -52,11 +60,13 @@ function parseArgs(argv: string[]): Options {
       parallel = Number(argv[++i]);
       if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel must be an integer >= 1, got "${argv[i]}".`);
     } else if (a.startsWith("-")) {
-      throw new Error(`Unknown option "${a}". Options: --impl <${IMPLEMENTATIONS.join("|")}>, --parallel <n>.`);
+      throw new Error(`Unknown option "${a}". Options: --impl <${IMPLEMENTATIONS.join("|")}>, --parallel <n>, --merge.`);
     } else names.push(a);
   }
   const workloads = names.length ? names.map(workloadNamed) : WORKLOADS;
-  return { workloads, implementations, parallel, full: names.length === 0 && implementations.length === IMPLEMENTATIONS.length };
+  const full = names.length === 0 && implementations.length === IMPLEMENTATIONS.length;
+  if (merge && full) throw new Error("--merge is for a subset of workloads (a full run writes results.json anyway).");
+  return { workloads, implementations, parallel, full, merge };
 }
 
 /** Runs bench/one.ts for one (workload, implementation) in a child process; resolves to its result. */
@@ -79,7 +89,11 @@ function runChild(w: Workload, impl: Implementation, dir: string): Promise<Workl
 
 /** Runs every (workload, implementation) pair, `parallel` children at a time, in a stable order. */
 async function runAll(opts: Options): Promise<WorkloadResult[]> {
-  const pairs = opts.workloads.flatMap((w) =>
+  for (const w of opts.workloads) {
+    if (w.needs && !hasCapability(w.needs)) console.log(`(${w.name}: skipped, ${missingNote(w.needs)})`);
+  }
+  const runnable = opts.workloads.filter((w) => !w.needs || hasCapability(w.needs));
+  const pairs = runnable.flatMap((w) =>
     opts.implementations.filter((impl) => w.implementations.includes(impl)).map((impl) => ({ w, impl })),
   );
   // Longest first (by attempts to simulate), so the 20,000-job run does not start last.
@@ -107,11 +121,15 @@ async function runAll(opts: Options): Promise<WorkloadResult[]> {
   return results;
 }
 
-/** Every job must have finished and succeeded, with every attempt's row written. */
+/**
+ * Every job must have finished and succeeded, with every attempt's row written (duplicate
+ * enqueues: every enqueue's job finished, and exactly one job ran).
+ */
 function check(w: Workload, r: WorkloadResult) {
   const attempts = (w.failFirst ?? 0) + 1;
   const o = r.outcome;
-  if (o.finished !== w.jobs || o.succeeded !== w.jobs || o.rows !== w.jobs * attempts) {
+  const runs = w.flow?.dedupeKey !== undefined ? 1 : w.jobs;
+  if (o.finished !== w.jobs || o.succeeded !== runs || o.rows !== runs * attempts) {
     throw new Error(`${w.name} on ${r.implementation}: expected ${w.jobs} jobs to succeed, got ${JSON.stringify(o)}`);
   }
 }
@@ -187,6 +205,9 @@ async function main() {
     };
     writeFileSync(path.join(here, "results.json"), JSON.stringify(out, null, 2) + "\n");
     console.log("wrote bench/results.json");
+    writeReport();
+  } else if (opts.merge) {
+    mergeIntoResults(results.filter(Boolean));
     writeReport();
   }
 }

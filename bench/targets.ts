@@ -2,6 +2,7 @@
  * The benchmark's targets: each a check over the results, reported PASS/MISS as measured (met or
  * not). Figures are convex-jobs' unless a target compares with the official components.
  */
+import { flowTargets } from "./flowTargets.js";
 import type { WorkloadResult } from "./measure.js";
 
 /** One line of the targets table. `pass: null` when the workloads it needs did not run. */
@@ -134,5 +135,5 @@ const CHECKS: Check[] = [
 export function checkTargets(results: WorkloadResult[]): TargetResult[] {
   const by = (impl: string) => new Map(results.filter((r) => r.implementation === impl).map((r) => [r.name, r]));
   const r: Results = { ours: by("convex-jobs"), official: by("official") };
-  return CHECKS.map((check) => check(r));
+  return [...CHECKS.map((check) => check(r)), ...flowTargets(r.ours)];
 }

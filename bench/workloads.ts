@@ -15,6 +15,40 @@ export const OFFICIAL_PACKAGES = ["@convex-dev/workpool", "@convex-dev/action-re
 /** A pool of the bench apps (bench/convex/work.ts, bench/official/work.ts). */
 export type PoolName = "serial" | "p10" | "p50" | "retry10";
 
+/**
+ * The flow-control pools of our bench app (bench/convex/flow.ts builds them from this), which the
+ * official components have no counterpart for. "p10" is the plain pool of bench/convex/work.ts.
+ */
+export const FLOW_POOLS = {
+  p10: { maxParallelism: 10 },
+  /** keys-fair: more slots (50) than the big tenant may use (2), fewer than the keys (101). */
+  keys2: { maxParallelism: 50, keyConcurrency: 2 },
+  rate10: { maxParallelism: 10, rateLimit: { rate: 10, periodMs: 1_000 } },
+  /** A bucket that never runs dry on 1,000 jobs: what a rate limit costs when it does not throttle. */
+  p10rate: { maxParallelism: 10, rateLimit: { rate: 100_000, periodMs: 1_000 } },
+} as const satisfies Record<string, { maxParallelism: number; keyConcurrency?: number; rateLimit?: { rate: number; periodMs: number } }>;
+export type FlowPoolName = keyof typeof FLOW_POOLS;
+
+/** A feature a workload needs from the client that a branch may not have yet (bench/capabilities.ts). */
+export type Capability = "dedupe";
+
+/**
+ * Flow control on a workload's jobs (ours only). Flow workloads run bench/convex/flow.ts's jobs,
+ * which record every start in process memory (bench/jobState.ts) for the checks of
+ * bench/flowTargets.ts; they cost what the plain jobs cost.
+ */
+export interface FlowSpec {
+  pool: FlowPoolName;
+  /** Concurrency keys: consecutive groups of jobs, in enqueue order (one enqueue call per group and batch). */
+  keys?: { key: string; jobs: number }[];
+  /** Every job gets this priority. */
+  priority?: "high";
+  /** Every enqueue is the same job with this dedupe key (mode "reject"): one job runs. */
+  dedupeKey?: string;
+  /** The plain workload that runs the same jobs without the feature: cost deltas are taken against it. */
+  baseline?: string;
+}
+
 export interface Workload {
   name: string;
   /** One line for tables. */
@@ -25,7 +59,7 @@ export interface Workload {
    */
   kind: "mutation" | "action" | "retrier";
   jobs: number;
-  /** The pool (mutation and action workloads). */
+  /** The pool (mutation and action workloads; flow workloads name theirs in `flow.pool`). */
   pool?: PoolName;
   /** The pool's cap; null for the retrier (the official one has none; ours is a pool). */
   maxParallelism: number | null;
@@ -44,9 +78,20 @@ export interface Workload {
   stream?: { batch: number; everyMs: number };
   /** Which implementations run it (the 20,000-job scale check is ours only). */
   implementations: readonly Implementation[];
+  /** Flow control (ours only; `pool` is then `flow.pool`). */
+  flow?: FlowSpec;
+  /** Skipped, with a note, when the client lacks this (bench/capabilities.ts). */
+  needs?: Capability;
 }
 
+/** Why a workload is convex-jobs only, for tables. */
+export const OURS_ONLY_FLOW = "convex-jobs (official: no such feature)";
+
 const BOTH = IMPLEMENTATIONS;
+const OURS = ["convex-jobs"] as const;
+
+/** keys-fair: one big tenant first in line, then 100 tenants of 10 jobs each. */
+const TENANTS = [{ key: "big", jobs: 10_000 }, ...Array.from({ length: 100 }, (_, i) => ({ key: `t${i}`, jobs: 10 }))];
 
 export const WORKLOADS: Workload[] = [
   { name: "mut-1k-p1", title: "1,000 mutation jobs, p=1", kind: "mutation", jobs: 1_000, pool: "serial", maxParallelism: 1, implementations: BOTH },
@@ -137,6 +182,63 @@ export const WORKLOADS: Workload[] = [
     maxParallelism: 10,
     implementations: ["convex-jobs"],
   },
+  // Flow control (ours only: the official components have no such features). See docs/benchmark.md.
+  {
+    name: "keys-fair",
+    title: "keys: 1 tenant x 10,000 + 100 tenants x 10, 0.1 s actions, per-key cap 2, p=50",
+    kind: "action",
+    jobs: 11_000,
+    maxParallelism: 50,
+    durationMs: 100,
+    flow: { pool: "keys2", keys: TENANTS },
+    implementations: OURS,
+  },
+  {
+    name: "rate-10ps",
+    title: "500 mutation jobs, rateLimit 10 per s, p=10",
+    kind: "mutation",
+    jobs: 500,
+    maxParallelism: 10,
+    flow: { pool: "rate10" },
+    implementations: OURS,
+  },
+  {
+    name: "dedupe-1k",
+    title: "1,000 duplicate enqueues (dedupe reject), one mutation job runs, p=10",
+    kind: "mutation",
+    jobs: 1_000,
+    maxParallelism: 10,
+    flow: { pool: "p10", dedupeKey: "same" },
+    needs: "dedupe",
+    implementations: OURS,
+  },
+  {
+    name: "mut-1k-p10-prio",
+    title: "1,000 mutation jobs, p=10, priority on every job",
+    kind: "mutation",
+    jobs: 1_000,
+    maxParallelism: 10,
+    flow: { pool: "p10", priority: "high", baseline: "mut-1k-p10" },
+    implementations: OURS,
+  },
+  {
+    name: "mut-1k-p10-keys",
+    title: "1,000 mutation jobs, p=10, 100 keys x 10 jobs",
+    kind: "mutation",
+    jobs: 1_000,
+    maxParallelism: 10,
+    flow: { pool: "p10", keys: Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, jobs: 10 })), baseline: "mut-1k-p10" },
+    implementations: OURS,
+  },
+  {
+    name: "mut-1k-p10-rate",
+    title: "1,000 mutation jobs, p=10, rateLimit 100,000 per s (never throttles)",
+    kind: "mutation",
+    jobs: 1_000,
+    maxParallelism: 10,
+    flow: { pool: "p10rate", baseline: "mut-1k-p10" },
+    implementations: OURS,
+  },
 ];
 
 /** Looks a workload up by name; throws naming the known ones. */
@@ -149,6 +251,21 @@ export function workloadNamed(name: string): Workload {
 /** The attempts each job makes (1 + the failures it is made to have). */
 export function attemptsPerJob(w: Workload): number {
   return (w.failFirst ?? 0) + 1;
+}
+
+/** A flow pool's rate limit, if it has one. */
+export function rateLimitOf(pool: FlowPoolName): { rate: number; periodMs: number } | undefined {
+  const p = FLOW_POOLS[pool];
+  return "rateLimit" in p ? p.rateLimit : undefined;
+}
+
+/**
+ * The ideal makespan of `jobs` zero-time jobs behind a full token bucket (capacity = rate): the
+ * first `rate` start at once, then one per token, so the last starts (jobs - rate) / rate periods
+ * in, about jobs / rate periods.
+ */
+export function rateIdealMs(jobs: number, { rate, periodMs }: { rate: number; periodMs: number }): number {
+  return (Math.max(0, jobs - rate) * periodMs) / rate;
 }
 
 /** When the last batch of a streamed workload is enqueued (ms after the first). */
@@ -165,6 +282,8 @@ function lastArrivalMs(w: Workload): number {
  * there is none (null).
  */
 export function idealMs(w: Workload): number | null {
+  const bucket = w.flow ? rateLimitOf(w.flow.pool) : undefined;
+  if (bucket) return rateIdealMs(w.jobs, bucket);
   if (w.kind === "mutation") return w.stream ? lastArrivalMs(w) : null;
   const d = w.durationMs!;
   const attempts = attemptsPerJob(w);

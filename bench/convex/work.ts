@@ -12,10 +12,10 @@ import type { ComponentApi } from "../../src/component/_generated/component.js";
 import { ActionRetrier, Workpool, type JobId } from "../../src/client/index.js";
 import { defineBenchApp } from "../benchApp.js";
 
-const components = componentsGeneric() as unknown as { jobs: ComponentApi<"jobs"> };
+export const components = componentsGeneric() as unknown as { jobs: ComponentApi<"jobs"> };
 
 /** One pool per cap the workloads use; a real app also declares its pools at module level. */
-const pools = {
+export const pools = {
   serial: new Workpool(components.jobs, { name: "serial", maxParallelism: 1 }),
   p10: new Workpool(components.jobs, { name: "p10", maxParallelism: 10 }),
   p50: new Workpool(components.jobs, { name: "p50", maxParallelism: 50 }),

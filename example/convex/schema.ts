@@ -20,6 +20,12 @@ export default defineSchema({
     error: v.optional(v.string()),
     runId: v.optional(vRunId),
   }).index("by_city", ["city"]),
+  /** Mailbox syncs that ran (convex/flow.ts): one per user at a time. */
+  syncs: defineTable({ userId: v.string(), n: v.number(), startedAt: v.number(), endedAt: v.number() }),
+  /** Calls the pretend model API received (convex/flow.ts), 429s included. */
+  modelCalls: defineTable({ prompt: v.string(), startedAt: v.number(), status: v.number() }),
+  /** Search indexing runs (convex/flow.ts, debounced). */
+  indexed: defineTable({ docId: v.string(), text: v.string(), at: v.number() }),
   /** Used by the migrations example (convex/migrations.ts): `role` was added after launch. */
   users: defineTable({
     name: v.string(),

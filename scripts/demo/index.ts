@@ -7,6 +7,7 @@
 import "../lib/alias.js"; // first: lets the example's `import ... from "convex-jobs"` load src/
 import { createApp, type App } from "../lib/app.js";
 import { installSimClock, type Clock } from "../lib/clock.js";
+import { flowControl } from "./flow.js";
 import { migrations } from "./migrations.js";
 import { workPools } from "./pools.js";
 import { retries } from "./retries.js";
@@ -24,7 +25,7 @@ export interface Section {
 }
 
 /** The demo, in order. Add sections here. */
-const SECTIONS: Section[] = [workPools, retries, migrations];
+const SECTIONS: Section[] = [workPools, retries, flowControl, migrations];
 
 async function main() {
   const wallStart = performance.now();

@@ -70,6 +70,8 @@ interface State {
   staleReads: AsyncLocalStorage<true>;
   patched: WeakSet<object>;
   tally: Tally;
+  /** Documents written by top-level transactions (convex-test's own excluded), by "component:table". */
+  writesByTable: Map<string, number>;
 }
 
 // One state per process, shared by every copy of this module (vitest may load it more than once).
@@ -90,6 +92,7 @@ function state(): State {
     staleReads: new AsyncLocalStorage(),
     patched: new WeakSet(),
     tally: emptyTally(),
+    writesByTable: new Map(),
   });
 }
 
@@ -239,6 +242,10 @@ function committed(s: State, t: Txn) {
   const fn = t.fn ?? SCHEDULER;
   for (const w of t.writes) {
     if (w.table === "_scheduled_functions" && w.before === null) s.scheduledAt.set(`${w.component}|${w.id}`, seq);
+    if (fn !== SCHEDULER && w.table !== "_scheduled_functions") {
+      const k = `${w.component || "app"}:${w.table}`;
+      s.writesByTable.set(k, (s.writesByTable.get(k) ?? 0) + 1);
+    }
   }
   // Read-only transactions are serializable at their snapshot: only writers can be retried.
   if (fn !== SCHEDULER && t.udfType === "mutation" && t.writes.length > 0) count(s.tally, fn, findCause(s.committed, t));
@@ -369,9 +376,15 @@ function parseCursor(cursor: string) {
 export function resetConflicts(): void {
   const s = state();
   s.tally = emptyTally();
+  s.writesByTable.clear();
   s.committed = [];
   s.scheduledAt.clear();
   s.ms = NaN;
+}
+
+/** Documents written since the last reset by table ("component:table"), per job; convex-test's own writes excluded. */
+export function writesByTable(jobs: number): Record<string, number> {
+  return Object.fromEntries([...state().writesByTable].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n / jobs]));
 }
 
 /**

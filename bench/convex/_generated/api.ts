@@ -14,10 +14,12 @@ import type {
   FunctionReference,
 } from "convex/server";
 import { anyApi } from "convex/server";
+import type * as flow from "../flow.js";
 import type * as jobs from "../jobs.js";
 import type * as work from "../work.js";
 
 const fullApi: ApiFromModules<{
+  flow: typeof flow;
   jobs: typeof jobs;
   work: typeof work;
 }> = anyApi as any;

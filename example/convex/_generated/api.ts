@@ -16,6 +16,7 @@ import type {
 import { anyApi } from "convex/server";
 import type * as counters from "../counters.js";
 import type * as fanout from "../fanout.js";
+import type * as flow from "../flow.js";
 import type * as migrations from "../migrations.js";
 import type * as weather from "../weather.js";
 import type * as webhooks from "../webhooks.js";
@@ -23,6 +24,7 @@ import type * as webhooks from "../webhooks.js";
 const fullApi: ApiFromModules<{
   counters: typeof counters;
   fanout: typeof fanout;
+  flow: typeof flow;
   migrations: typeof migrations;
   weather: typeof weather;
   webhooks: typeof webhooks;
