@@ -53,7 +53,9 @@ export async function runFlowScenario(seed: number, tally: Tally, verbose = fals
     const startsBefore = dispatched.length;
     const ids: string[] = await t.run(async (ctx: any) => {
       if (size > 1) return kind === "action" ? await h.enqueueActionBatch(ctx, fn, plans, options) : await h.enqueueMutationBatch(ctx, fn, plans, options);
-      return [kind === "action" ? await h.enqueueAction(ctx, fn, plans[0], options) : await h.enqueueMutation(ctx, fn, plans[0], options)];
+      // No dedupe in these options, so a single enqueue returns a plain id.
+      const one = kind === "action" ? await h.enqueueAction(ctx, fn, plans[0], options) : await h.enqueueMutation(ctx, fn, plans[0], options);
+      return [one as string];
     });
     log(
       `enqueue ${pool.name} ${kind} ${plans.map((p) => `${p.key}(${p.failures}x${p.how}${"ms" in p ? ` ${p.ms}ms` : ""})`).join(" ")} ` +
