@@ -8,7 +8,7 @@ import { v } from "convex/values";
 import { internalMutation, mutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Id } from "../_generated/dataModel.js";
-import { runOnComplete, transition, type Job, type Pool } from "./jobs.js";
+import { ending, runOnComplete, transition, type Job, type Pool } from "./jobs.js";
 import { isFinal } from "./state.js";
 import { requestDispatch } from "./wake.js";
 import { dispatchStateOf, jobOfPool, poolByName } from "./lookup.js";
@@ -35,26 +35,26 @@ export const cancel = mutation({
  * one per call here, or one per batch when `tally` is false and the caller sums them.
  */
 export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = true): Promise<boolean> {
-  if (isFinal(job.state) || job.cancelRequested) return false;
   const now = Date.now();
   // Ending the job releases its dedupe/debounce key in the same write (./dedupe.ts).
-  const final = { result: { kind: "canceled" as const }, finishedAt: now, expiresAt: now + pool.retentionMs, dedupeKey: undefined };
+  const final = ending(pool, now, { kind: "canceled" });
   if (job.state === "pending") {
     const done = await transition(ctx, job, "canceled", final);
     if (tally) await tallyCanceled(ctx, pool, [job]);
-    await runOnComplete(ctx, done, pool);
+    await runOnComplete(ctx, done, done.result, pool);
     return true;
   }
+  if (job.state !== "running" || job.cancelRequested) return false;
   // Running, but its scheduled run has not started: it never will run this job. A mutation
   // worker is the job's own and is canceled; an action runner is shared by a batch, and its
   // claim skips jobs that are no longer running.
-  const run = job.workerId ? await ctx.db.system.get(job.workerId) : null;
+  const run = await ctx.db.system.get(job.workerId);
   if (run?.state.kind === "pending" && job.kind !== "action") {
-    await ctx.scheduler.cancel(job.workerId!);
+    await ctx.scheduler.cancel(job.workerId);
   }
   if (!run || run.state.kind !== "inProgress") {
-    const done = await transition(ctx, job, "canceled", { ...final, workerId: undefined });
-    await runOnComplete(ctx, done, pool);
+    const done = await transition(ctx, job, "canceled", final);
+    await runOnComplete(ctx, done, done.result, pool);
     // Its slot is free now. This cancel is the job's completion: a full pool ("covered") counts
     // on a completion to wake the dispatcher, so schedule a run unconditionally, as `complete`
     // does (an insert: it conflicts with no one).
@@ -63,7 +63,7 @@ export async function cancelJob(ctx: MutationCtx, job: Job, pool: Pool, tally = 
   }
   // Canceled for the caller (onComplete hears it now): its key is free for a new job at once.
   await ctx.db.patch(job._id, { cancelRequested: true, dedupeKey: undefined });
-  await runOnComplete(ctx, { ...job, result: { kind: "canceled" } }, pool);
+  await runOnComplete(ctx, job, { kind: "canceled" }, pool);
   return true;
 }
 

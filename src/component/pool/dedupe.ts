@@ -1,8 +1,8 @@
 /**
  * Deduplication and debounce on enqueue. A job enqueued with `dedupe` or `debounce` carries a key
  * (`jobs.dedupeKey`, namespaced "dedupe:…" or "debounce:…" so the two never mix) while it is
- * live; the write that ends it clears the key (`finalPatch` in ./jobs.ts, `cancelJob` in
- * ./cancel.ts), so the index `by_pool_dedupe` holds live jobs only and a lookup reads a few
+ * live; the write that ends it drops the key (a final state has no `dedupeKey`: `transition` in
+ * ./jobs.ts), so the index `by_pool_dedupe` holds live jobs only and a lookup reads a few
  * documents. Before inserting, enqueue looks up its own key's live jobs and may return one of
  * them instead (reject), or patch its key's pending job (replace, debounce). That lookup is the
  * one thing an enqueue reads for real besides its pool document; see ../README.md for what it
@@ -11,8 +11,7 @@
 import { v, type Infer } from "convex/values";
 import type { MutationCtx } from "../_generated/server.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
-import { isFinal } from "./state.js";
-import type { Pool } from "./jobs.js";
+import type { Job, JobIn, Pool } from "./jobs.js";
 import { MAX_KEY_LENGTH } from "../../shared/flow.js";
 
 /** `dedupe` on a job spec: at most one live job per key (see the modes in README.md). */
@@ -43,7 +42,7 @@ type KeyedSpec = Pick<Doc<"jobs">, "kind" | "fnHandle" | "fnName" | "name" | "ar
  */
 export type KeyedEnqueue =
   | { absorbedBy: Id<"jobs">; wakeAt?: number }
-  | { absorbedBy?: undefined; readyAt?: number; fields: Partial<Doc<"jobs">>; concurrency?: { key: string; keyLimit: number } };
+  | { absorbedBy?: undefined; readyAt?: number; fields: Partial<JobIn<"pending">>; concurrency?: { key: string; keyLimit: number } };
 
 /**
  * Applies the spec's `dedupe` or `debounce`, if any: see the module comment. Throws on bad
@@ -102,9 +101,9 @@ async function debounce(
  */
 async function replace(
   ctx: MutationCtx,
-  job: Doc<"jobs">,
+  job: JobIn<"pending">,
   spec: KeyedSpec,
-  extra: Partial<Doc<"jobs">>,
+  extra: Partial<JobIn<"pending">>,
 ): Promise<KeyedEnqueue> {
   const { kind, fnHandle, fnName, name, args, retryIf, onComplete } = spec;
   // A job whose readyAt moves is delayed again (`rank` unset): the dispatcher ranks it when due.
@@ -127,11 +126,11 @@ async function liveJobs(ctx: MutationCtx, pool: Pool, dedupeKey: string, since: 
     .order("desc")
     .take(LOOKUP_LIMIT);
   const cutoff = Math.max(since, pool.canceledBefore ?? -Infinity);
-  return jobs.filter((j) => !isFinal(j.state) && !j.cancelRequested && j._creationTime > cutoff);
+  return jobs.filter((j) => (j.state === "pending" || (j.state === "running" && !j.cancelRequested)) && j._creationTime > cutoff);
 }
 
 /** Pending and never started: a job in a retry's backoff has run, so it counts as active. */
-function notStarted(job: Doc<"jobs">): boolean {
+function notStarted(job: Job): job is JobIn<"pending"> {
   return job.state === "pending" && job.attempt === 0;
 }
 

@@ -19,7 +19,7 @@ import { internalMutation, type MutationCtx } from "../_generated/server.js";
 import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { createLogger } from "../../shared/logging.js";
-import { finish, type Pool } from "./jobs.js";
+import { expiryOf, finish, type Pool } from "./jobs.js";
 import { startReady } from "./start.js";
 import { TALLY_BATCH, type DispatchView } from "./view.js";
 import { dispatchStateOf } from "./lookup.js";
@@ -267,10 +267,10 @@ async function settleIfDead(ctx: MutationCtx, pool: Pool, r: Running, now: numbe
   // Re-armed in its slot since the view: still running (the next view reports its attempt).
   if (job?.state === "running" && job.attempt > r.attempt) return undefined;
   if (!job || job.state !== "running" || job.attempt !== r.attempt) {
-    return { state: job?.state ?? null, expiresAt: job?.expiresAt ?? null };
+    return { state: job?.state ?? null, expiresAt: expiryOf(job) };
   }
-  if (now - (job.startedAt ?? 0) < SUSPECT_AFTER_MS) return undefined;
-  const run = await ctx.db.system.get(job.workerId ?? r.workerId);
+  if (now - job.startedAt < SUSPECT_AFTER_MS) return undefined;
+  const run = await ctx.db.system.get(job.workerId);
   const state = run?.state.kind ?? "missing";
   if (state === "pending" || state === "inProgress") return undefined;
   createLogger(pool.logLevel).warn(
@@ -280,7 +280,7 @@ async function settleIfDead(ctx: MutationCtx, pool: Pool, r: Running, now: numbe
     kind: "failed",
     error: { message: `The ${job.kind}'s scheduled run ended without completing (${state}).` },
   });
-  return { state: done.state, expiresAt: done.expiresAt ?? null, readyAt: done.readyAt };
+  return { state: done.state, expiresAt: expiryOf(done), readyAt: done.readyAt };
 }
 
 /**
@@ -308,14 +308,13 @@ async function expireFinished(
 async function cleanupExpired(ctx: MutationCtx, pool: Id<"pools">, now: number): Promise<number | null> {
   const byExpiry = () =>
     ctx.db.query("jobs").withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0));
-  const first = await byExpiry().first();
-  if (!first?.expiresAt || first.expiresAt > now) return first?.expiresAt ?? null;
+  const first = expiryOf(await byExpiry().first());
+  if (first === null || first > now) return first;
   const expired = await ctx.db
     .query("jobs")
     .withIndex("by_pool_expiry", (q) => q.eq("pool", pool).gt("expiresAt", 0).lte("expiresAt", now))
     .take(CLEANUP_BATCH);
   for (const job of expired) await ctx.db.delete(job._id);
   if (expired.length === CLEANUP_BATCH) return now;
-  const next = await byExpiry().first();
-  return next?.expiresAt ?? null;
+  return expiryOf(await byExpiry().first());
 }

@@ -6,6 +6,7 @@
 import type { MutationCtx } from "../_generated/server.js";
 import type { Doc } from "../_generated/dataModel.js";
 import { createLogger, logs } from "../../shared/logging.js";
+import type { JobResult } from "../../shared/validators.js";
 import { jobName, type Job, type Pool } from "./jobs.js";
 
 /** The pool report is printed at most this often while the pool is busy (and once when it goes idle). */
@@ -42,9 +43,7 @@ export function jobRetrying(pool: Pool, job: Job, error: string, retryInMs: numb
 }
 
 /** `job.finished`: the job's final result (once per job). */
-export function jobFinished(pool: Pool, job: Job, now: number): void {
-  const result = job.result;
-  if (!result) return;
+export function jobFinished(pool: Pool, job: Job, result: JobResult, now: number): void {
   createLogger(pool.logLevel).event("job.finished", {
     pool: pool.name,
     jobId: job._id,

@@ -7,13 +7,14 @@ import type { FunctionHandle } from "convex/server";
 import type { Doc } from "../_generated/dataModel.js";
 import { v, type Infer } from "convex/values";
 import type { ActionCtx, MutationCtx } from "../_generated/server.js";
-import { vJobError, type JobError } from "../../shared/validators.js";
+import { vJobError, type JobError, type JobResult } from "../../shared/validators.js";
 import { MAX_DOCUMENT_BYTES, convexSize, documentSize, formatBytes } from "../../shared/validate.js";
 import { toJobError } from "../../shared/errors.js";
 import { callbackArgs, callbackArgsHint } from "../../shared/compat.js";
 import { createLogger } from "../../shared/logging.js";
 import { decideRetry } from "../retries/decide.js";
-import { assertTransition, type JobState } from "./state.js";
+import { assertTransition, isFinal, type FinalState, type JobState } from "./state.js";
+import { jobFields, vJobIn } from "./tables.js";
 import { jobFinished, jobRetrying } from "./events.js";
 
 export { toJobError };
@@ -53,17 +54,56 @@ export function jobName(job: Pick<Job, "name" | "fnName">): string {
   return job.name ?? job.fnName;
 }
 
-/** The single place a job's `state` is written (besides its insert as "pending"). */
-export async function transition(
-  ctx: MutationCtx,
-  job: Job,
-  to: JobState,
-  patch: Partial<Omit<Job, "_id" | "_creationTime" | "state">> = {},
-): Promise<Job> {
+/** A job in state `S`: its schema member (`vJobIn` in ./tables.ts), so its state's fields are typed. */
+export type JobIn<S extends JobState> = Extract<Job, { state: S }>;
+/** A running job: it has its worker (`workerId`) and `startedAt`. */
+export type RunningJob = JobIn<"running">;
+/** A succeeded, failed or canceled job: it has its `result`, `finishedAt` and `expiresAt`. */
+export type FinishedJob = JobIn<FinalState>;
+
+/** A finished job (succeeded, failed or canceled): it has its result and expiry. */
+export function isFinished(job: Job): job is FinishedJob {
+  return isFinal(job.state);
+}
+
+/** When a finished job is deleted; null for a job still live, or gone. */
+export function expiryOf(job: Job | null): number | null {
+  return job && isFinished(job) ? job.expiresAt : null;
+}
+
+type Fields<S extends JobState> = Omit<JobIn<S>, "_id" | "_creationTime" | "state">;
+type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+/**
+ * What a move to `S` writes: every field `S` requires beyond those every job has (`jobFields`
+ * in ./tables.ts): a worker and start time for "running", a result and expiry for a final
+ * state; optionally any other field of `S`.
+ */
+export type Move<S extends JobState> = Pick<Fields<S>, Exclude<RequiredKeys<Fields<S>>, keyof typeof jobFields>> & Partial<Fields<S>>;
+
+/**
+ * The job as a move to `to` leaves it: `move` over the job, keeping only the fields state `to`
+ * has. So leaving a state drops its fields (a worker, a dedupe key) without naming them.
+ */
+export function moved<S extends JobState>(job: Job, to: S, move: Move<S>): JobIn<S> {
+  const merged: Record<string, unknown> = { ...job, ...move, state: to };
+  const next: Record<string, unknown> = { _id: job._id, _creationTime: job._creationTime };
+  for (const field of Object.keys(vJobIn[to].fields)) if (merged[field] !== undefined) next[field] = merged[field];
+  return next as JobIn<S>;
+}
+
+/**
+ * The single place a job's `state` is written (besides its insert as "pending"). It replaces the
+ * document with `moved(job, to, move)`, so `job` must be the document as this transaction has it
+ * (read, or returned by the last `transition`): a field patched since would be lost.
+ */
+export async function transition<S extends JobState>(ctx: MutationCtx, job: Job, to: S, move: Move<S>): Promise<JobIn<S>> {
   assertTransition(job.state, to);
-  const next = { ...patch, state: to };
-  await ctx.db.patch(job._id, next);
-  return { ...job, ...next } as Job;
+  const next = moved(job, to, move);
+  const { _id, _creationTime, ...fields } = next as Job;
+  // A replace, not a patch: a patch that clears a field the new state lacks is refused by
+  // convex-test's schema check (it validates the cleared field as present).
+  await ctx.db.replace(_id, fields);
+  return next;
 }
 
 /**
@@ -80,7 +120,7 @@ export type KeepSlot = (job: Job, at: number, lastError: JobError) => void;
  */
 export async function finish(
   ctx: MutationCtx,
-  job: Job,
+  job: RunningJob,
   pool: Pool,
   outcome: Outcome,
   keepSlot?: KeepSlot,
@@ -89,8 +129,8 @@ export async function finish(
   if (job.cancelRequested || outcome.kind === "canceled") {
     // A cancel already reported "canceled" to onComplete when it was requested.
     const callbackDue = !job.cancelRequested;
-    const done = await transition(ctx, job, "canceled", finalPatch(pool, now, { kind: "canceled" }));
-    return callbackDue ? await runOnComplete(ctx, done, pool) : done;
+    const done = await transition(ctx, job, "canceled", ending(pool, now, { kind: "canceled" }));
+    return callbackDue ? await runOnComplete(ctx, done, done.result, pool) : done;
   }
   const ended =
     outcome.kind === "success"
@@ -105,7 +145,6 @@ export async function finish(
       rank: undefined,
       rateLimitedAttempts: (job.rateLimitedAttempts ?? 0) + 1,
       lastError: ended.error,
-      workerId: undefined,
     });
   }
   if (ended.kind === "failed") {
@@ -124,22 +163,16 @@ export async function finish(
         readyAt: now + decision.delayMs,
         rank: undefined,
         lastError: ended.error,
-        workerId: undefined,
       });
     }
     const failed = await transition(ctx, job, "failed", {
-      ...finalPatch(pool, now, { kind: "failed", error: ended.error.message, data: ended.error.data }),
+      ...ending(pool, now, { kind: "failed", error: ended.error.message, data: ended.error.data }),
       lastError: ended.error,
     });
-    return await runOnComplete(ctx, failed, pool);
+    return await runOnComplete(ctx, failed, failed.result, pool);
   }
-  const ok = await transition(
-    ctx,
-    job,
-    "succeeded",
-    finalPatch(pool, now, { kind: "success", returnValue: ended.returnValue ?? null }),
-  );
-  return await runOnComplete(ctx, ok, pool);
+  const ok = await transition(ctx, job, "succeeded", ending(pool, now, { kind: "success", returnValue: ended.returnValue ?? null }));
+  return await runOnComplete(ctx, ok, ok.result, pool);
 }
 
 /**
@@ -153,7 +186,7 @@ function storableOrFailed(
   pool: Pool,
   now: number,
 ): Extract<Outcome, { kind: "success" | "failed" }> {
-  const stored = { ...job, ...finalPatch(pool, now, { kind: "success", returnValue: returnValue ?? null }), state: "succeeded" };
+  const stored = moved(job, "succeeded", ending(pool, now, { kind: "success", returnValue: returnValue ?? null }));
   const size = documentSize(stored);
   if (size <= MAX_DOCUMENT_BYTES) return { kind: "success", returnValue };
   const resultSize = convexSize(returnValue ?? null);
@@ -189,9 +222,12 @@ function storableError(job: Job, error: JobError): JobError {
 /** Characters of an error message kept when the error is too large to store. */
 const MAX_STORED_MESSAGE = 8192;
 
-/** The write that ends a job; it also releases the job's dedupe/debounce key (./dedupe.ts). */
-function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>) {
-  return { result, finishedAt: now, expiresAt: now + pool.retentionMs, workerId: undefined, dedupeKey: undefined };
+/**
+ * What ending a job writes besides its state. A final state has no worker and no dedupe key, so
+ * the move also drops those: the job's dedupe/debounce key is released in this write (./dedupe.ts).
+ */
+export function ending<R extends JobResult>(pool: Pool, now: number, result: R) {
+  return { result, finishedAt: now, expiresAt: now + pool.retentionMs };
 }
 
 /**
@@ -199,14 +235,16 @@ function finalPatch(pool: Pool, now: number, result: NonNullable<Job["result"]>)
  * enqueue excluded (`onCompleteExcludeKinds`). If it throws, its writes roll back, the error is
  * stored on the job and logged; the job's result stands and the pool moves on. The args take the
  * shape the enqueue asked for (ours unless a compat client tagged it: shared/compat.ts).
+ * `result` is the finished job's own, or "canceled" for a running action whose cancel was
+ * requested (its callback runs at the request; the job ends when the action returns).
  */
-export async function runOnComplete(ctx: MutationCtx, job: Job, pool: Pool): Promise<Job> {
-  jobFinished(pool, job, Date.now()); // every final result passes here exactly once
-  if (!job.onComplete || !job.result) return job;
-  if (job.onComplete.excludeKinds?.includes(job.result.kind)) return job;
+export async function runOnComplete<J extends FinishedJob | RunningJob>(ctx: MutationCtx, job: J, result: JobResult, pool: Pool): Promise<J> {
+  jobFinished(pool, job, result, Date.now()); // every final result passes here exactly once
+  if (!job.onComplete) return job;
+  if (job.onComplete.excludeKinds?.includes(result.kind)) return job;
   try {
     const { fnHandle, argsShape, context } = job.onComplete;
-    await ctx.runMutation(fnHandle as FunctionHandle<"mutation">, callbackArgs(argsShape, job._id, context, job.result));
+    await ctx.runMutation(fnHandle as FunctionHandle<"mutation">, callbackArgs(argsShape, job._id, context, result));
     return job;
   } catch (e) {
     const message = toJobError(e).message;

@@ -10,6 +10,8 @@
  *      └──cancel──▶ canceled ◀──cancel / complete after cancel requested
  *
  * succeeded, failed and canceled are final: the result is stored and onComplete has run.
+ * Each state has its own fields (a running job its worker, a finished one its result and
+ * expiry): the schema's union `vJobIn` in ./tables.ts, and `transition` in ./jobs.ts.
  */
 import { v, type Infer } from "convex/values";
 
@@ -22,7 +24,8 @@ export const vJobState = v.union(
 );
 export type JobState = Infer<typeof vJobState>;
 
-export const FINAL_STATES: readonly JobState[] = ["succeeded", "failed", "canceled"];
+export type FinalState = Extract<JobState, "succeeded" | "failed" | "canceled">;
+export const FINAL_STATES: readonly FinalState[] = ["succeeded", "failed", "canceled"];
 
 const ALLOWED: Record<JobState, readonly JobState[]> = {
   pending: ["running", "canceled"],
@@ -32,8 +35,8 @@ const ALLOWED: Record<JobState, readonly JobState[]> = {
   canceled: [],
 };
 
-export function isFinal(state: JobState): boolean {
-  return FINAL_STATES.includes(state);
+export function isFinal(state: JobState): state is FinalState {
+  return (FINAL_STATES as readonly JobState[]).includes(state);
 }
 
 /** Throws unless `from -> to` is a move the state machine allows. */

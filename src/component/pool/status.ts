@@ -5,7 +5,7 @@ import { dispatchStateOf, jobOfPool, poolByName } from "./lookup.js";
 import type { Doc } from "../_generated/dataModel.js";
 import { vJobStatus, type JobStatus } from "../../shared/validators.js";
 import { vCounts } from "./tables.js";
-import { jobName } from "./jobs.js";
+import { jobName, type Job, type JobIn } from "./jobs.js";
 
 export { vJobStatus, type JobStatus } from "../../shared/validators.js";
 
@@ -18,38 +18,38 @@ async function statusOf(ctx: QueryCtx, pool: string, jobId: string, label?: stri
   const { job } = found;
   const lastError = job.lastError;
   const name = jobName(job);
-  const dedupe = liveKey(job);
   if (job.state === "pending") {
+    const dedupe = liveKey(job);
     return { state: "pending", name, attempt: job.attempt, readyAt: job.readyAt, lastError, key: job.key, paused: await pausedFor(ctx, found.pool, job.key), dedupe };
   }
   // A retry that kept its slot: the next attempt is armed for readyAt; to the user it waits.
   if (job.state === "running" && job.readyAt > Date.now()) {
-    return { state: "pending", name, attempt: job.attempt - 1, readyAt: job.readyAt, lastError, dedupe };
+    return { state: "pending", name, attempt: job.attempt - 1, readyAt: job.readyAt, lastError, dedupe: liveKey(job) };
   }
   if (job.state === "running") {
     return {
       state: "running",
       name,
       attempt: job.attempt,
-      startedAt: job.startedAt ?? job._creationTime,
+      startedAt: job.startedAt,
       lastError,
       cancelRequested: job.cancelRequested,
-      dedupe,
+      dedupe: liveKey(job),
     };
   }
   return {
     state: "finished",
     name,
     attempt: job.attempt,
-    result: job.result!,
-    finishedAt: job.finishedAt ?? job._creationTime,
+    result: job.result,
+    finishedAt: job.finishedAt,
     lastError,
     callbackError: job.callbackError,
   };
 }
 
 /** The key a live job holds (its stored key less the "dedupe:"/"debounce:" namespace). */
-function liveKey(job: Doc<"jobs">): { key: string; mode: NonNullable<Doc<"jobs">["dedupeMode"]> } | undefined {
+function liveKey(job: JobIn<"pending" | "running">): { key: string; mode: NonNullable<Job["dedupeMode"]> } | undefined {
   if (job.dedupeKey === undefined || job.dedupeMode === undefined) return undefined;
   return { key: job.dedupeKey.slice(job.dedupeKey.indexOf(":") + 1), mode: job.dedupeMode };
 }

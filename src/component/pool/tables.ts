@@ -6,7 +6,6 @@ import { defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vDedupeMode, vJobError, vJobKind, vJobResult, vLogLevel, vResultKind, vRetryPolicy } from "../../shared/validators.js";
 import { vRetryRule } from "../../shared/retryRules.js";
-import { vJobState } from "./state.js";
 import { vCallbackShape } from "../../shared/compat.js";
 import { vBucket, vRateLimit } from "../../shared/flow.js";
 
@@ -122,8 +121,11 @@ export const dispatchState = defineTable({
   keyed: v.optional(v.boolean()),
 }).index("by_pool", ["pool"]);
 
-/** One document per job: its definition, its state and, once finished, its result. */
-export const jobs = defineTable({
+/**
+ * What every job has, whatever its state: its definition, its place in the queue and what its
+ * attempts so far left behind. The fields that belong to one state are in `vJobIn` below.
+ */
+export const jobFields = {
   pool: v.id("pools"),
   kind: vJobKind,
   fnHandle: v.string(),
@@ -131,7 +133,6 @@ export const jobs = defineTable({
   /** The name given at enqueue, for logs and status (unset: fnName stands in). */
   name: v.optional(v.string()),
   args: v.any(),
-  state: vJobState,
   /** When the job may (next) start: enqueue time, runAt, or the end of a retry's backoff. */
   readyAt: v.number(),
   /**
@@ -163,27 +164,78 @@ export const jobs = defineTable({
    * it receives (unset: ours; see shared/compat.ts).
    */
   onComplete: v.optional(v.object({ fnHandle: v.string(), context: v.any(), excludeKinds: v.optional(v.array(vResultKind)), argsShape: v.optional(vCallbackShape) })),
-  workerId: v.optional(v.id("_scheduled_functions")),
-  startedAt: v.optional(v.number()),
+  /** The last failed attempt's error (a job back in line, or one that ran again after it). */
   lastError: v.optional(vJobError),
-  /** Set when cancel hits a running action: its result will be discarded. */
-  cancelRequested: v.optional(v.boolean()),
-  result: v.optional(vJobResult),
-  finishedAt: v.optional(v.number()),
-  /** Finished jobs are deleted at this time (retention window). Unset while not finished. */
-  expiresAt: v.optional(v.number()),
-  /** The onComplete callback threw this: recorded, not retried. */
-  callbackError: v.optional(v.string()),
-  /**
-   * Dedupe or debounce (./dedupe.ts): the live job's key, namespaced by kind ("dedupe:…" or
-   * "debounce:…"). Cleared in the write that ends the job, so `by_pool_dedupe` holds live jobs only.
-   */
-  dedupeKey: v.optional(v.string()),
   /** How this job was enqueued: a dedupe mode, or "debounce". Kept after the job ends. */
   dedupeMode: v.optional(vDedupeMode),
   /** Debounce: when the burst this job stands for began (its latest start is this + maxWaitMs). */
   firstEnqueuedAt: v.optional(v.number()),
-})
+};
+
+/**
+ * Dedupe or debounce (./dedupe.ts): the live job's key, namespaced by kind ("dedupe:…" or
+ * "debounce:…"). Only live states have it: a job that ends drops it in that write, so
+ * `by_pool_dedupe` holds live jobs only.
+ */
+const dedupeKey = v.optional(v.string());
+/** The onComplete callback threw this: recorded, not retried. */
+const callbackError = v.optional(v.string());
+const [vSuccess, vFailure, vCancellation] = vJobResult.members;
+
+/** What a finished job has: its result (of the kind its state says), when it ended and expires. */
+function finished<R extends typeof vSuccess | typeof vFailure | typeof vCancellation>(result: R) {
+  return {
+    result,
+    finishedAt: v.number(),
+    /** Deleted at this time (retention window); `by_pool_expiry` holds finished jobs only. */
+    expiresAt: v.number(),
+    /** When its last attempt started (unset: it never started). */
+    startedAt: v.optional(v.number()),
+    callbackError,
+  };
+}
+
+/**
+ * One member per state (./state.ts): a job has exactly the fields of its state, so the schema
+ * refuses an impossible one (running without a worker, finished without a result or expiry,
+ * succeeded with a failure). The table is a flat union told apart by `state`, not a nested
+ * `state` object, so every document written before (state-specific fields were optional then)
+ * matches its state's member as it is: see "Compatibility with stored data" in ../README.md.
+ */
+export const vJobIn = {
+  pending: v.object({
+    ...jobFields,
+    state: v.literal("pending"),
+    dedupeKey,
+    /** A job back in line after a failed attempt: when that attempt started. */
+    startedAt: v.optional(v.number()),
+  }),
+  running: v.object({
+    ...jobFields,
+    state: v.literal("running"),
+    /** The scheduled run executing the attempt: its mutation worker, or the batch's action runner. */
+    workerId: v.id("_scheduled_functions"),
+    /** When the attempt started (a retry that kept its slot: when it is armed to start). */
+    startedAt: v.number(),
+    dedupeKey,
+    /** Cancel hit the action while it ran: onComplete already heard "canceled", its result is discarded. */
+    cancelRequested: v.optional(v.boolean()),
+    /** That early onComplete threw. */
+    callbackError,
+  }),
+  succeeded: v.object({ ...jobFields, state: v.literal("succeeded"), ...finished(vSuccess) }),
+  failed: v.object({ ...jobFields, state: v.literal("failed"), ...finished(vFailure) }),
+  canceled: v.object({
+    ...jobFields,
+    state: v.literal("canceled"),
+    ...finished(vCancellation),
+    /** Canceled while its action ran (the attempt's result was discarded). */
+    cancelRequested: v.optional(v.boolean()),
+  }),
+};
+
+/** One document per job, in the shape of its state (see `vJobIn`). */
+export const jobs = defineTable(v.union(vJobIn.pending, vJobIn.running, vJobIn.succeeded, vJobIn.failed, vJobIn.canceled))
   .index("by_pool_state_ready", ["pool", "state", "readyAt"])
   /** Ready pending jobs of one key (unkeyed: key unset) in queue order. */
   .index("by_pool_state_key_rank", ["pool", "state", "key", "rank"])

@@ -14,6 +14,7 @@ import { v, type Infer } from "convex/values";
 import { internalQuery, type QueryCtx } from "../_generated/server.js";
 import type { Id } from "../_generated/dataModel.js";
 import { vJobState } from "./state.js";
+import { expiryOf } from "./jobs.js";
 import { dispatchStateOf } from "./lookup.js";
 import { readKeys, vKeyView } from "./keys.js";
 import { tokensAt } from "../../shared/flow.js";
@@ -75,11 +76,11 @@ export const dispatchView = internalQuery({
     for (const r of state.running) {
       const job = await ctx.db.get(r.jobId);
       if (job && job.state === "running" && job.attempt === r.attempt) continue;
-      if (job && job.state === "running" && job.attempt > r.attempt && job.workerId) {
+      if (job && job.state === "running" && job.attempt > r.attempt) {
         rearmed.push({ jobId: r.jobId, attempt: job.attempt, workerId: job.workerId });
         continue;
       }
-      ended.push({ jobId: r.jobId, attempt: r.attempt, state: job?.state ?? null, expiresAt: job?.expiresAt ?? null });
+      ended.push({ jobId: r.jobId, attempt: r.attempt, state: job?.state ?? null, expiresAt: expiryOf(job) });
       endedIds.add(`${r.jobId}:${r.attempt}`);
     }
     const tallies = await ctx.db
