@@ -158,6 +158,53 @@ describe("after an upgrade from the previous stored shape", () => {
     expect(await t.run((ctx) => p.stats(ctx))).toEqual(counts({ succeeded: 3 }));
   });
 
+  test("0.1's state-specific fields move on with the job: a retry back in line, an action canceled mid-run, a finished job's expiry", async () => {
+    const t = setup();
+    const h = await handles(t);
+    const poolId = await oldPool(t, null, false);
+    const now = Date.now();
+    const ids = await inComponent(t, async (ctx) => {
+      // Back in line after a failed attempt: 0.1 kept that attempt's start (and its error).
+      const retrying = await ctx.db.insert("jobs", {
+        ...oldJob(poolId, "mutation", h.write, "fns:write", { key: "retrying" }, h.done),
+        attempt: 1,
+        startedAt: now - 1_000,
+        lastError: { message: "first attempt failed" },
+      });
+      // Canceled while its action ran: onComplete heard "canceled" then (and threw); the action still runs.
+      const canceling = await ctx.db.insert("jobs", oldJob(poolId, "action", h.work, "fns:work", { key: "canceling", ms: 100 }, h.done));
+      const worker = await ctx.scheduler.runAfter(0, old.runActionJob, { jobId: canceling, attempt: 1, fnHandle: h.work, args: { key: "canceling", ms: 100 } });
+      await ctx.db.patch(canceling, { state: "running", attempt: 1, workerId: worker, startedAt: now, cancelRequested: true, callbackError: "old callback threw" });
+      // Finished under 0.1, due to expire in a second.
+      const finished = await ctx.db.insert("jobs", {
+        ...oldJob(poolId, "mutation", h.write, "fns:write", { key: "finished" }, h.done),
+        state: "succeeded",
+        attempt: 1,
+        startedAt: now - 2_000,
+        result: { kind: "success", returnValue: null },
+        finishedAt: now - 1_000,
+        expiresAt: now + 1_000,
+      });
+      await ctx.db.insert("dispatchState", {
+        pool: poolId,
+        running: [{ jobId: canceling, attempt: 1, workerId: worker, kind: "action" }],
+        counts: counts({ pending: 1, running: 1, succeeded: 1 }),
+        idleFollowUps: 0,
+      });
+      return { retrying, canceling, finished };
+    });
+    const p = pool();
+    await clock.advance(5_000);
+    const [retrying, canceling, finished] = await t.run((ctx) => p.statusBatch(ctx, [ids.retrying, ids.canceling, ids.finished] as never));
+    expect(retrying).toMatchObject({ state: "finished", attempt: 2, result: { kind: "success" }, lastError: { message: "first attempt failed" } });
+    expect(canceling).toMatchObject({ state: "finished", result: { kind: "canceled" }, callbackError: "old callback threw" });
+    expect(finished).toBeNull();
+    // onComplete once per job: the canceled one heard it before the upgrade, the old finished one too.
+    expect((await done(t)).map((e) => e.key)).toEqual([ids.retrying]);
+    const stored = await inComponent<Record<string, unknown>[]>(t, (ctx) => ctx.db.query("jobs").collect());
+    for (const job of stored) expect(job.workerId).toBeUndefined();
+  });
+
   test("an old per-job worker in flight across the upgrade reports in the old shape: its outcome is recorded once", async () => {
     const t = setup();
     const h = await handles(t);
