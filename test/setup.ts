@@ -4,6 +4,7 @@ import { register } from "../src/test.js";
 import { Workpool, type WorkpoolOptions } from "../src/client/index.js";
 import { components } from "./app/_generated/api.js";
 import schema from "./app/schema.js";
+import { live } from "./app/fns.js";
 import * as runner from "../src/component/pool/runner.js";
 import { internal } from "../src/component/_generated/api.js";
 
@@ -29,6 +30,16 @@ export function pool(options: Partial<WorkpoolOptions> = {}) {
 /** The test app's events of one kind (what job functions and callbacks recorded). */
 export function events(t: ReturnType<typeof setup>, kind: string) {
   return t.run((ctx) => ctx.db.query("events").withIndex("by_kind", (q) => q.eq("kind", kind)).collect());
+}
+
+/** onComplete calls recorded by the test app's `fns.done`: [jobId, context] pairs, in order. */
+export async function doneCallbacks(t: ReturnType<typeof setup>) {
+  return (await events(t, "done")).map((e: any) => [e.key, e.data.context]);
+}
+
+/** Start times (simulated ms, relative to `t0`) of the test app's flaky action's attempts for `key`. */
+export function startsOf(key: string, t0: number) {
+  return live.started.filter((s) => s.startsWith(`${key}#`)).map((s) => Number(s.split("@")[1]) - t0);
 }
 
 /**

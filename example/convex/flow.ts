@@ -1,10 +1,10 @@
 /**
  * Flow control: a per-user pool that runs one job per user at a time (concurrency keys), a
- * rate-limited pool for a model API that also answers 429 now and then (RateLimitedError), and
- * pausing either (a whole pool, or one user).
+ * rate-limited pool for a model API that also answers 429 now and then (RateLimitedError),
+ * pausing either (a whole pool, or one user), and a debounced job (one run per burst of edits).
  */
 import { v } from "convex/values";
-import { RateLimitedError, Workpool, type EnqueueOptions, type JobId } from "convex-jobs";
+import { RateLimitedError, Workpool, type DedupedEnqueue, type JobId } from "convex-jobs";
 import { components, internal } from "./_generated/api";
 import { internalAction, internalMutation, mutation, query } from "./_generated/server";
 
@@ -105,15 +105,14 @@ export const indexPool = new Workpool(components.jobs, { name: "search", maxPara
 
 /**
  * Re-indexes a document 1 s after its last edit (at most 5 s after the first of a burst), so a
- * burst of edits costs one indexing job.
- * TODO(dedupe branch): `debounce` joins EnqueueOptions when the dedupe branch is merged; drop the
- * cast then. Until then the option is refused at runtime, and the demo skips this step.
+ * burst of edits costs one indexing job, which indexes the latest text. Every edit of a burst
+ * gets the same `jobId`; `deduped` is true from the second on.
  */
 export const noteEdit = mutation({
   args: { docId: v.string(), text: v.string() },
-  handler: async (ctx, { docId, text }): Promise<JobId | { jobId: JobId; deduped: boolean }> => {
+  handler: async (ctx, { docId, text }): Promise<DedupedEnqueue> => {
     const debounce = { key: `reindex:${docId}`, delayMs: 1_000, maxWaitMs: 5_000 };
-    return await indexPool.enqueueMutation(ctx, internal.flow.reindex, { docId, text }, { debounce } as object as EnqueueOptions<unknown, null>);
+    return await indexPool.enqueueMutation(ctx, internal.flow.reindex, { docId, text }, { debounce });
   },
 });
 

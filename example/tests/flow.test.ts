@@ -71,3 +71,34 @@ test("pausing one user holds only their syncs", async () => {
   await clock.drain();
   expect((await t.query(api.flow.syncLog, {})).map((s) => s.userId)).toEqual(["bo", "ana", "ana"]);
 });
+
+test("debounced indexing: a burst of edits is one run of the latest text; a steady stream runs by maxWaitMs", async () => {
+  const t = setup();
+  const start = Date.now();
+  const burst = [];
+  for (let i = 1; i <= 5; i++) {
+    burst.push(await t.mutation(api.flow.noteEdit, { docId: "readme", text: `draft ${i}` }));
+    await clock.advance(200);
+  }
+  expect(burst.map((r) => r.deduped)).toEqual([false, true, true, true, true]);
+  expect(new Set(burst.map((r) => r.jobId)).size).toBe(1);
+  await clock.advance(400); // 0.6 s after the last edit (at 0.8 s): not yet
+  expect(await t.query(api.flow.indexed, {})).toHaveLength(0);
+  await clock.drain();
+  const runs = await t.query(api.flow.indexed, {});
+  expect(runs.map((r) => r.text)).toEqual(["draft 5"]);
+  expect(runs[0].at - start).toBeGreaterThanOrEqual(1_800);
+
+  // Edits 500 ms apart never leave 1 s quiet: the job still runs 5 s after the first.
+  const streamStart = Date.now();
+  for (let i = 1; i <= 12; i++) {
+    await t.mutation(api.flow.noteEdit, { docId: "log", text: `entry ${i}` });
+    await clock.advance(500);
+  }
+  await clock.drain();
+  const log = (await t.query(api.flow.indexed, {})).filter((r) => r.docId === "log");
+  expect(log.length).toBeGreaterThanOrEqual(2);
+  expect(log[0].at - streamStart).toBeGreaterThanOrEqual(5_000);
+  expect(log[0].at - streamStart).toBeLessThan(5_500);
+  expect(log.at(-1)!.text).toBe("entry 12");
+});

@@ -1,9 +1,8 @@
 /**
  * Demo section: flow control in the example app (example/convex/flow.ts): a per-user keyed pool,
- * a rate-limited model API with a 429, pause/resume, and (once the dedupe branch lands) a
- * debounced job. Figures are taken from what the jobs logged, not from the pool's own claims.
+ * a rate-limited model API with a 429, pause/resume, and debounce collapsing rapid enqueues.
+ * Figures are taken from what the jobs logged, not from the pool's own claims.
  */
-import { hasCapability } from "../../bench/capabilities.js";
 import { runUntil, type Clock } from "../lib/clock.js";
 import { observe } from "../lib/metrics.js";
 import type { App } from "../lib/app.js";
@@ -72,19 +71,44 @@ async function pauseResume(t: App, clock: Clock) {
   console.log("         resumed: all 3 ran");
 }
 
+type Edit = { jobId: string; deduped: boolean };
+type IndexRun = { docId: string; text: string; at: number };
+
+/** `count` edits of `docId`, `gapMs` apart: what each enqueue returned. */
+async function edit(t: App, clock: Clock, docId: string, count: number, gapMs: number): Promise<Edit[]> {
+  const edits: Edit[] = [];
+  for (let i = 1; i <= count; i++) {
+    edits.push(await t.mutation(api.flow.noteEdit, { docId, text: `draft ${i}` }));
+    if (i < count) await clock.advance(gapMs);
+  }
+  return edits;
+}
+
 async function debounced(t: App, clock: Clock) {
-  if (!hasCapability("debounce")) {
-    console.log("\n  debounce: skipped, this build's enqueue has no `debounce` option yet (dedupe branch)");
-    return;
-  }
-  for (let i = 1; i <= 10; i++) {
-    await t.mutation(api.flow.noteEdit, { docId: "readme", text: `draft ${i}` });
-    await clock.advance(200);
-  }
-  await runUntil(clock, { done: async () => (await observe(() => t.query(api.flow.indexed, {}))).length > 0 });
-  await clock.advance(6_000);
-  const runs: { text: string }[] = await observe(() => t.query(api.flow.indexed, {}));
-  console.log(`\n  debounce (1 s quiet, at most 5 s): 10 edits 200 ms apart -> ${runs.length} indexing run(s), last text "${runs.at(-1)?.text}"`);
+  const runsOf = async (docId: string): Promise<IndexRun[]> =>
+    (await observe(() => t.query(api.flow.indexed, {}))).filter((r: IndexRun) => r.docId === docId);
+  const summary = (edits: Edit[]) => `${edits.filter((e) => e.deduped).length} deduped, ${new Set(edits.map((e) => e.jobId)).size} job id(s)`;
+  console.log("\n  debounce (search pool: 1 s after the last edit, at most 5 s after the first)");
+
+  const start = clock.now();
+  const burst = await edit(t, clock, "readme", 10, 200);
+  const lastEdit = clock.now() - start;
+  await runUntil(clock, { done: async () => (await runsOf("readme")).length > 0 });
+  await clock.advance(3_000); // nothing else may run
+  const readme = await runsOf("readme");
+  console.log(
+    `    a burst   10 edits 200 ms apart (last at ${secs(lastEdit)}): ${summary(burst)}; ` +
+      `${readme.length} indexing run at ${readme.map((r) => secs(r.at - start)).join(", ")}, of "${readme.at(-1)?.text}"`,
+  );
+
+  const streamStart = clock.now();
+  const stream = await edit(t, clock, "changelog", 40, 250);
+  await clock.advance(3_000);
+  const changelog = await runsOf("changelog");
+  console.log(
+    `    a stream  40 edits 250 ms apart (never 1 s quiet, ${secs(39 * 250)}): ${summary(stream)}; ` +
+      `${changelog.length} runs at ${changelog.map((r) => secs(r.at - streamStart)).join(", ")} (maxWaitMs bounds the wait)`,
+  );
 }
 
 export const flowControl: Section = {

@@ -16,7 +16,13 @@ import type { ComponentApi } from "../../component/_generated/component.js";
 import { toRetrierResult, type RetrierResult } from "../../shared/compat.js";
 import type { LogLevel } from "../../shared/validators.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
-import { ActionRetrier as OurRetrier, runIdValidator, type ActionRetrierOptions, type RunId } from "../retries/retrier.js";
+import {
+  ActionRetrier as OurRetrier,
+  runIdValidator,
+  type ActionRetrierOptions,
+  type RunId,
+  type RunOptions as OurRunOptions,
+} from "../retries/retrier.js";
 import { statusOf } from "./shared.js";
 
 export { runIdValidator, type RunId };
@@ -73,20 +79,17 @@ export class ActionRetrier {
 
   /** Starts running `reference(args)` with retries. Returns the run's id. */
   run<F extends AnyRef<"action">>(ctx: RunMutationCtx, reference: F, args?: FunctionArgs<F>, options?: RunOptions): Promise<RunId> {
-    const { logLevel: _perRun, ...rest } = options ?? {};
-    return this.retrier.run(ctx, reference, (args ?? {}) as FunctionArgs<F>, rest as any);
+    return this.retrier.run(ctx, reference, (args ?? {}) as FunctionArgs<F>, ours(options));
   }
 
   /** Like `run`, starting no earlier than `runAtTimestampMs`. */
   runAt<F extends AnyRef<"action">>(ctx: RunMutationCtx, runAtTimestampMs: number, reference: F, args?: FunctionArgs<F>, options?: RunOptions): Promise<RunId> {
-    const { logLevel: _perRun, ...rest } = options ?? {};
-    return this.retrier.runAt(ctx, runAtTimestampMs, reference, (args ?? {}) as FunctionArgs<F>, rest as any);
+    return this.retrier.runAt(ctx, runAtTimestampMs, reference, (args ?? {}) as FunctionArgs<F>, ours(options));
   }
 
   /** Like `run`, starting no earlier than `runAfterMs` from now. */
   runAfter<F extends AnyRef<"action">>(ctx: RunMutationCtx, runAfterMs: number, reference: F, args?: FunctionArgs<F>, options?: RunOptions): Promise<RunId> {
-    const { logLevel: _perRun, ...rest } = options ?? {};
-    return this.retrier.runAfter(ctx, runAfterMs, reference, (args ?? {}) as FunctionArgs<F>, rest as any);
+    return this.retrier.runAfter(ctx, runAfterMs, reference, (args ?? {}) as FunctionArgs<F>, ours(options));
   }
 
   /** `{ type: "inProgress" }` or `{ type: "completed", result }`; throws for an unknown or cleaned-up run, as the official package. */
@@ -110,4 +113,14 @@ export class ActionRetrier {
   async cleanup(ctx: RunMutationCtx, runId: RunId): Promise<void> {
     await this.retrier.cleanup(ctx, runId);
   }
+}
+
+/**
+ * An official run's options as our retrier takes them, less the per-run `logLevel` (the
+ * retrier's own applies). onComplete gets the official args (the retrier sends them,
+ * `sendCallbackArgsAs("retrier")`), which our type cannot say.
+ */
+function ours(options: RunOptions | undefined): OurRunOptions {
+  const { logLevel: _perRun, ...rest } = options ?? {};
+  return rest as OurRunOptions;
 }

@@ -26,7 +26,7 @@ import type { ComponentApi } from "../../component/_generated/component.js";
 import { type WorkpoolResult } from "../../shared/compat.js";
 import type { ResultKind, RetryPolicy } from "../../shared/validators.js";
 import type { AnyRef, RunMutationCtx, RunQueryCtx } from "../ctx.js";
-import type { JobId, JobStatus, WorkpoolOptions as OurOptions } from "../pool/types.js";
+import type { EnqueueOptions as OurEnqueueOptions, JobId, JobStatus, WorkpoolOptions as OurOptions } from "../pool/types.js";
 import { vJobId } from "../pool/validators.js";
 import { Workpool as OurWorkpool } from "../pool/workpool.js";
 import { statusOf, toOurLevel, type OfficialLogLevel } from "./shared.js";
@@ -112,6 +112,15 @@ export type EnqueueOptions<Context = unknown, Returns = unknown> = {
 type Ref<T extends "mutation" | "action" | "query"> = AnyRef<T>;
 
 /**
+ * An official enqueue's options as our pool takes them: the same fields, but onComplete gets the
+ * official args (the pool sends them, `sendCallbackArgsAs("workpool")`), which our type cannot
+ * say. No `dedupe`/`debounce` here, so our enqueue's result type is a plain id.
+ */
+function ours<C, R>(options: EnqueueOptions<C, R> | undefined): Omit<OurEnqueueOptions<C, R>, "dedupe" | "debounce"> | undefined {
+  return options as Omit<OurEnqueueOptions<C, R>, "dedupe" | "debounce"> | undefined;
+}
+
+/**
  * A work pool with the official workpool's API and shapes. Every method forwards to a convex-jobs
  * `Workpool` (see the module comment); `pool` is that pool, for our extra methods (stats, configure,
  * cleanup...).
@@ -135,22 +144,22 @@ export class Workpool {
   }
 
   enqueueAction<F extends Ref<"action">, C = unknown>(ctx: RunMutationCtx, fn: F, fnArgs: F["_args"], options?: EnqueueOptions<C, FunctionReturnType<F>>): Promise<WorkId> {
-    return this.pool.enqueueAction(ctx, fn, fnArgs, options as any);
+    return this.pool.enqueueAction(ctx, fn, fnArgs, ours(options));
   }
   enqueueMutation<F extends Ref<"mutation">, C = unknown>(ctx: RunMutationCtx, fn: F, fnArgs: F["_args"], options?: EnqueueOptions<C, FunctionReturnType<F>>): Promise<WorkId> {
-    return this.pool.enqueueMutation(ctx, fn, fnArgs, options as any);
+    return this.pool.enqueueMutation(ctx, fn, fnArgs, ours(options));
   }
   enqueueQuery<F extends Ref<"query">, C = unknown>(ctx: RunMutationCtx, fn: F, fnArgs: F["_args"], options?: EnqueueOptions<C, FunctionReturnType<F>>): Promise<WorkId> {
-    return this.pool.enqueueQuery(ctx, fn, fnArgs, options as any);
+    return this.pool.enqueueQuery(ctx, fn, fnArgs, ours(options));
   }
   enqueueActionBatch<F extends Ref<"action">, C = unknown>(ctx: RunMutationCtx, fn: F, argsArray: F["_args"][], options?: EnqueueOptions<C, FunctionReturnType<F>>): Promise<WorkId[]> {
-    return this.pool.enqueueActionBatch(ctx, fn, argsArray, options as any);
+    return this.pool.enqueueActionBatch(ctx, fn, argsArray, ours(options));
   }
   enqueueMutationBatch<F extends Ref<"mutation">, C = unknown>(ctx: RunMutationCtx, fn: F, argsArray: F["_args"][], options?: EnqueueOptions<C, FunctionReturnType<F>>): Promise<WorkId[]> {
-    return this.pool.enqueueMutationBatch(ctx, fn, argsArray, options as any);
+    return this.pool.enqueueMutationBatch(ctx, fn, argsArray, ours(options));
   }
   enqueueQueryBatch<F extends Ref<"query">, C = unknown>(ctx: RunMutationCtx, fn: F, argsArray: F["_args"][], options?: EnqueueOptions<C, FunctionReturnType<F>>): Promise<WorkId[]> {
-    return this.pool.enqueueQueryBatch(ctx, fn, argsArray, options as any);
+    return this.pool.enqueueQueryBatch(ctx, fn, argsArray, ours(options));
   }
 
   /** Cancels a job: onComplete gets `{ kind: "canceled" }` unless it already finished. */
@@ -201,7 +210,7 @@ export class Workpool {
         await handler(ctx, args);
         return null;
       },
-    }) as any;
+    }) as RegisteredMutation<"internal", OnCompleteArgs<Infer<VContext>, Infer<VReturnValue>>, null>;
   }
 }
 
@@ -245,11 +254,11 @@ export function enqueueBatch<T extends "mutation" | "action" | "query", F extend
   const pool = new Workpool(component, { maxParallelism, logLevel, defaultRetryBehavior: retryBehavior });
   switch (fnType) {
     case "mutation":
-      return pool.enqueueMutationBatch(ctx, fn as Ref<"mutation">, fnArgsArray, enqueueOptions as any);
+      return pool.enqueueMutationBatch(ctx, fn as Ref<"mutation">, fnArgsArray, enqueueOptions);
     case "action":
-      return pool.enqueueActionBatch(ctx, fn as Ref<"action">, fnArgsArray, enqueueOptions as any);
+      return pool.enqueueActionBatch(ctx, fn as Ref<"action">, fnArgsArray, enqueueOptions);
     case "query":
-      return pool.enqueueQueryBatch(ctx, fn as Ref<"query">, fnArgsArray, enqueueOptions as any);
+      return pool.enqueueQueryBatch(ctx, fn as Ref<"query">, fnArgsArray, enqueueOptions);
     default:
       throw new Error(`enqueue: \`fnType\` must be "mutation", "action" or "query", got ${JSON.stringify(fnType)}.`);
   }

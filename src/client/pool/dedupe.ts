@@ -46,9 +46,8 @@ function checkDedupe(dedupe: unknown, options: EnqueueOptions<any, any>, where: 
   if (d.ttlMs !== undefined && !(typeof d.ttlMs === "number" && Number.isFinite(d.ttlMs) && d.ttlMs > 0)) {
     throw new Error(`${where}: \`dedupe.ttlMs\` must be a number of ms > 0 (or left out: no expiry), got ${describe(d.ttlMs)}.`);
   }
-  // The concurrency-key option (issue #8), which this mode sets itself.
-  const concurrencyKey = (options as { key?: unknown }).key;
-  if (mode === "queueOneAfterActive" && concurrencyKey !== undefined) {
+  // The concurrency key, which this mode sets itself.
+  if (mode === "queueOneAfterActive" && options.key !== undefined) {
     throw new Error(
       `${where}: \`key\` and \`dedupe.mode: "queueOneAfterActive"\` cannot be combined: that mode serializes the job on its dedupe key ("dedupe:" + dedupe.key). Drop \`key\`, or use mode "replacePending".`,
     );

@@ -1,4 +1,5 @@
-export { Workpool, DEFAULT_POOL_NAME } from "./workpool.js";
+export { Workpool } from "./workpool.js";
+export { DEFAULT_POOL_NAME } from "./handle.js";
 export { enqueue, enqueueBatch, type FunctionKind } from "./enqueue.js";
 export { onCompleteArgs, defineOnComplete, vJobId, type OnCompleteHandlerArgs } from "./validators.js";
 export type * from "./types.js";

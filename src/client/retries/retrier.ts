@@ -162,8 +162,8 @@ export class ActionRetrier {
     checkKeys(options, RUN_OPTION_KEYS, "ActionRetrier.run options");
     const enqueueOptions: Record<string, unknown> = { ...options };
     for (const key of BACKOFF_KEYS) delete enqueueOptions[key];
-    const overridden = BACKOFF_KEYS.some((k) => options?.[k] !== undefined);
-    const retry = overridden ? retrierPolicy(options!, this.policy, "ActionRetrier run") : true;
+    const overridden = options !== undefined && BACKOFF_KEYS.some((k) => options[k] !== undefined);
+    const retry = overridden ? retrierPolicy(options, this.policy, "ActionRetrier run") : true;
     return this.pool.enqueueAction(ctx, fn, args, { ...enqueueOptions, retry });
   }
 
@@ -188,11 +188,7 @@ export class ActionRetrier {
    * @returns the run's id
    */
   runAt<F extends AnyRef<"action">, C = unknown>(
-    ctx: RunMutationCtx,
-    runAt: number,
-    fn: F,
-    args: FunctionArgs<F>,
-    options?: Omit<RunOptions<C, FunctionReturnType<F>>, "runAt" | "runAfter">,
+    ctx: RunMutationCtx, runAt: number, fn: F, args: FunctionArgs<F>, options?: Omit<RunOptions<C, FunctionReturnType<F>>, "runAt" | "runAfter">,
   ): Promise<RunId> {
     return this.run(ctx, fn, args, { ...options, runAt });
   }
@@ -207,11 +203,7 @@ export class ActionRetrier {
    * @returns the run's id
    */
   runAfter<F extends AnyRef<"action">, C = unknown>(
-    ctx: RunMutationCtx,
-    runAfter: number,
-    fn: F,
-    args: FunctionArgs<F>,
-    options?: Omit<RunOptions<C, FunctionReturnType<F>>, "runAt" | "runAfter">,
+    ctx: RunMutationCtx, runAfter: number, fn: F, args: FunctionArgs<F>, options?: Omit<RunOptions<C, FunctionReturnType<F>>, "runAt" | "runAfter">,
   ): Promise<RunId> {
     return this.run(ctx, fn, args, { ...options, runAfter });
   }
