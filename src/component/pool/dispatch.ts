@@ -99,7 +99,7 @@ export const run = internalMutation({
     if (!pool || !state) return null;
     const counts = { ...state.counts };
     const canceledSoFar = counts.canceled;
-    const book = new KeyBook(ctx, pool, now);
+    const book = new KeyBook(ctx, pool, now, state.running);
     const moreTallies = await foldTallies(ctx, view.tallies, counts, book);
     const watchdogDue = (state.watchdogAt ?? 0) <= now;
     const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue, book);
