@@ -150,6 +150,7 @@ export const run = internalMutation({
         moreTallies || moreReady || view.moreReady || deadSettled > 0 || promoted.count === PROMOTE_BATCH || view.keys.due.length > 0 || keysLeft,
       nextDelayedAt: earliest(earliest(earliest(view.nextDelayedAt, retryAt), tokenWaitAt), earliest(view.keys.nextAt, book.nextDueAt())),
       nextExpiry,
+      nextTokenAt: tokenWaitAt,
       watchdogChecked: watchdogDue,
       firedAt: args.timerAt,
       now,
