@@ -90,8 +90,12 @@ export const OURS_ONLY_FLOW = "convex-jobs (official: no such feature)";
 const BOTH = IMPLEMENTATIONS;
 const OURS = ["convex-jobs"] as const;
 
-/** keys-fair: one big tenant first in line, then 100 tenants of 10 jobs each. */
-const TENANTS = [{ key: "big", jobs: 10_000 }, ...Array.from({ length: 100 }, (_, i) => ({ key: `t${i}`, jobs: 10 }))];
+/**
+ * keys-fair: one big tenant first in line, then 100 tenants of 10 jobs each. The issue's big
+ * tenant has 10,000 jobs; 1,000 (20 times the pool's cap) make the same point, since a key's jobs
+ * beyond its cap are never read, in about 75 s of wall time instead of 30 min.
+ */
+const TENANTS = [{ key: "big", jobs: 1_000 }, ...Array.from({ length: 100 }, (_, i) => ({ key: `t${i}`, jobs: 10 }))];
 
 export const WORKLOADS: Workload[] = [
   { name: "mut-1k-p1", title: "1,000 mutation jobs, p=1", kind: "mutation", jobs: 1_000, pool: "serial", maxParallelism: 1, implementations: BOTH },
@@ -185,9 +189,9 @@ export const WORKLOADS: Workload[] = [
   // Flow control (ours only: the official components have no such features). See docs/benchmark.md.
   {
     name: "keys-fair",
-    title: "keys: 1 tenant x 10,000 + 100 tenants x 10, 0.1 s actions, per-key cap 2, p=50",
+    title: "keys: 1 tenant x 1,000 + 100 tenants x 10, 0.1 s actions, per-key cap 2, p=50",
     kind: "action",
-    jobs: 11_000,
+    jobs: 2_000,
     maxParallelism: 50,
     durationMs: 100,
     flow: { pool: "keys2", keys: TENANTS },

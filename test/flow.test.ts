@@ -131,6 +131,18 @@ describe("concurrency keys", () => {
     expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
   });
 
+  test("keyStats counts a key's running jobs from the dispatcher: a key whose last job runs is at its limit", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 10 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "only", ms: 10_000 }, { key: "k" }));
+    await clock.advance(1_000);
+    expect(live.started).toEqual(["only"]);
+    // Nothing of the key is pending any more, so its state is gone; its running job still counts.
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ key: "k", running: 1, pending: 0, limit: 1, state: "atLimit" });
+    await clock.drain();
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
+  });
+
   test("cancel and cancelAll compose with keys: canceled jobs never start, the key's state is dropped", async () => {
     const t = setup();
     const p = pool({ maxParallelism: 4, keyConcurrency: 1 });

@@ -99,7 +99,7 @@ export const run = internalMutation({
     if (!pool || !state) return null;
     const counts = { ...state.counts };
     const canceledSoFar = counts.canceled;
-    const book = new KeyBook(ctx, pool, now);
+    const book = new KeyBook(ctx, pool, now, state.running);
     const moreTallies = await foldTallies(ctx, view.tallies, counts, book);
     const watchdogDue = (state.watchdogAt ?? 0) <= now;
     const { stillRunning, settled, deadSettled, expiries, retryAt } = await settleRunning(ctx, pool, state.running, view, counts, now, watchdogDue, book);
@@ -150,6 +150,7 @@ export const run = internalMutation({
         moreTallies || moreReady || view.moreReady || deadSettled > 0 || promoted.count === PROMOTE_BATCH || view.keys.due.length > 0 || keysLeft,
       nextDelayedAt: earliest(earliest(earliest(view.nextDelayedAt, retryAt), tokenWaitAt), earliest(view.keys.nextAt, book.nextDueAt())),
       nextExpiry,
+      nextTokenAt: tokenWaitAt,
       watchdogChecked: watchdogDue,
       firedAt: args.timerAt,
       now,

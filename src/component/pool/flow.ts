@@ -102,18 +102,23 @@ export const inspect = query({
   },
 });
 
-/** One concurrency key's flow (null: the key has no state: nothing of it ran or waits). */
+/** One concurrency key's flow (null: the key has no state: nothing of it runs or waits). */
 export const keyStats = query({
   args: { pool: v.string(), key: v.string() },
   returns: v.union(vKeyStats, v.null()),
   handler: async (ctx, args) => {
     const pool = await poolByName(ctx, args.pool);
     if (!pool) return null;
-    const doc = await ctx.db
+    const found = await ctx.db
       .query("keys")
       .withIndex("by_pool_key", (q) => q.eq("pool", pool._id).eq("key", args.key))
       .unique();
-    if (!doc) return null;
+    // Running jobs are counted from the dispatch state; a key with nothing pending may have
+    // dropped its document while its last jobs run (./keys.ts).
+    const state = await dispatchStateOf(ctx, pool._id);
+    const running = state?.running.filter((r) => r.key === args.key).length ?? 0;
+    if (!found && running === 0) return null;
+    const doc: Omit<Doc<"keys">, "_id" | "_creationTime"> = found ?? { pool: pool._id, key: args.key, lane: "idle", at: 0, pending: 0, headRank: null };
     const now = Date.now();
     const head = await ctx.db
       .query("jobs")
@@ -121,24 +126,22 @@ export const keyStats = query({
       .first();
     return {
       key: doc.key,
-      running: doc.running,
+      running,
       pending: doc.pending,
       paused: doc.paused === true,
       oldestWaitMs: head ? Math.max(0, now - head.readyAt) : null,
       nextEligibleAt: doc.lane === "waiting" ? doc.at : null,
       tokens: bucketTokens(pool.keyRateLimit, doc.bucket, now),
       limit: capOf(pool, doc),
-      state: keyState(doc),
+      state: running >= capOf(pool, doc) && !doc.paused ? "atLimit" : keyState(doc),
     };
   },
 });
 
-function keyState(doc: Doc<"keys">): KeyStats["state"] {
+function keyState(doc: Pick<Doc<"keys">, "lane">): KeyStats["state"] {
   switch (doc.lane) {
     case "open":
       return "ready";
-    case "full":
-      return "atLimit";
     case "waiting":
       return "rateLimited";
     default:
@@ -146,6 +149,6 @@ function keyState(doc: Doc<"keys">): KeyStats["state"] {
   }
 }
 
-function bucketTokens(limit: RateLimit | undefined, bucket: Doc<"keys">["bucket"], now: number): number | null {
+function bucketTokens(limit: RateLimit | undefined, bucket: Doc<"keys">["bucket"] | undefined, now: number): number | null {
   return limit ? Math.floor(tokensAt(limit, bucket, now) * 1000) / 1000 : null;
 }

@@ -1,19 +1,22 @@
 /**
  * Concurrency keys: per-key caps, per-key rate limits and per-key pause, without head-of-line
  * blocking. Each key with work has one `keys` document, written only by the dispatcher. Its
- * `lane` says whether the key can start a job now ("open"), and `at` orders it:
+ * `lane` says whether the key has a job ready ("open"), and `at` orders it:
  *
  *   open     at = max(rank of its first ready job, just after it last started one). A key that just
  *            started a job goes to the back of the line, so keys take turns: one key's backlog
  *            delays another key's first job by at most one turn.
  *   waiting  at = when its bucket next holds a token (the dispatcher's timer wakes for it).
- *   full     as many running as its cap; a completion reopens it.
  *   paused   until resumeKey.
- *   idle     nothing ready. at = when its state may be dropped (nothing running or pending, bucket
- *            full again), or NEVER while something still runs or waits.
+ *   idle     nothing ready. at = when its state may be dropped (nothing pending, bucket full
+ *            again, and nothing running if its jobs carry their own cap), or NEVER until then.
  *
- * The dispatcher reads open keys in `at` order, so a key at its cap, paused or out of tokens is
- * never in the way of the others, and reads stay bounded however many keys exist. News of a key
+ * How many of a key's jobs run is not stored: it is counted from the dispatcher's own list of
+ * running attempts (`dispatchState.running`), which every run reads anyway. So a job's end
+ * writes nothing to its key unless the key has no work left (it is dropped) or the job goes back
+ * to pending (a retry): a keyed job costs its key one write, at its start. A key at its cap stays
+ * in the open lane at its next turn, and the view skips it; there are at most as many such keys
+ * as jobs running, so reads stay bounded however many keys exist. News of a key
  * (jobs enqueued, canceled, pause, resume) reaches the dispatcher in tallies, so enqueue stays
  * insert-only; delayed jobs announce themselves when the dispatcher gives them their rank.
  */
@@ -74,9 +77,17 @@ export function capOf(pool: Pool, doc: Pick<KeyDoc, "limit">): number {
 /**
  * The view's part (a stale-snapshot query): open keys in line order with their first ready
  * jobs, at most `budget` keys plus the `extra` keys this run may open (as many again), and
- * about twice the budget of jobs; the keys whose wait is over.
+ * about twice the budget of jobs; the keys whose wait is over. `running`: attempts still running
+ * per key (./view.ts counts them from the dispatch state); keys at their cap are skipped.
  */
-export async function readKeys(ctx: QueryCtx, pool: Pool, budget: number, now: number, extra: string[]): Promise<KeyView> {
+export async function readKeys(
+  ctx: QueryCtx,
+  pool: Pool,
+  budget: number,
+  now: number,
+  extra: string[],
+  running: Map<string, number>,
+): Promise<KeyView> {
   const lane = (l: Lane) => ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", l).lte("at", now));
   const later = (l: Lane) => ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", l).gt("at", now));
   const due = [...(await lane("waiting").take(DUE_KEYS_BATCH)), ...(await lane("idle").take(DUE_KEYS_BATCH))];
@@ -85,27 +96,53 @@ export async function readKeys(ctx: QueryCtx, pool: Pool, budget: number, now: n
     .filter((at): at is number => at !== undefined && at < NEVER);
   const base = { due: due.map((k) => k._id), nextAt: next.length ? Math.min(...next) : null };
   if (budget <= 0) return { open: [], moreOpen: false, lastOpenAt: null, ...base };
-  const open = await ctx.db
+  const free = (k: Pick<KeyDoc, "key" | "limit">) => capOf(pool, k) - (running.get(k.key) ?? 0);
+  // Keys at their cap stay in the open lane (at most one per key running): read past them.
+  const limit = budget + running.size;
+  const read = await ctx.db
     .query("keys")
     .withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", "open"))
-    .take(budget);
-  const listed = new Set(open.map((k) => k.key));
+    .take(limit);
+  const startable = read.filter((k) => free(k) > 0);
+  const open = startable.slice(0, budget);
+  const moreOpen = read.length === limit || startable.length > budget;
+  const listed = new Set(read.map((k) => k.key));
   const others = [...new Set(extra)].filter((k) => !listed.has(k)).slice(0, budget);
-  const docs: (Pick<KeyDoc, "key" | "at" | "running" | "limit"> | null)[] = [...open];
-  for (const key of others) docs.push((await keyDoc(ctx, pool._id, key)) ?? { key, at: NEVER, running: 0 });
+  const docs: Pick<KeyDoc, "key" | "at" | "limit">[] = [...open];
+  for (const key of others) {
+    const doc = (await keyDoc(ctx, pool._id, key)) ?? { key, at: NEVER };
+    if (free(doc) > 0) docs.push(doc);
+  }
   // Keys take turns, so each needs only its share of the budget read (plus one to see more).
-  const share = Math.max(1, Math.ceil(budget / docs.length));
+  const share = Math.max(1, Math.ceil(budget / Math.max(1, docs.length)));
   const candidates: KeyCandidate[] = [];
   for (const k of docs) {
-    if (!k) continue;
-    const n = Math.max(1, Math.min(capOf(pool, k) - k.running, share));
+    const n = Math.min(free(k), share);
     const jobs = await ctx.db
       .query("jobs")
       .withIndex("by_pool_state_key_rank", (q) => q.eq("pool", pool._id).eq("state", "pending").eq("key", k.key).gte("rank", -Number.MAX_VALUE))
       .take(n + 1);
     candidates.push({ key: k.key, at: k.at, jobs: jobs.slice(0, n).map((j) => ({ id: j._id, rank: j.rank! })), more: jobs.length > n });
   }
-  return { open: candidates, moreOpen: open.length === budget, lastOpenAt: open.at(-1)?.at ?? null, ...base };
+  // Unread keys sort after the last key read, and skipped startable ones after the last kept.
+  const lastOpenAt = startable.length > budget ? open.at(-1)!.at : moreOpen ? (read.at(-1)?.at ?? null) : null;
+  return { open: candidates, moreOpen, lastOpenAt, ...base };
+}
+
+/** Whether some open key is under its cap (`running` as in readKeys): work a token would start. */
+export async function anyOpenKey(ctx: QueryCtx, pool: Pool, running: Map<string, number>): Promise<boolean> {
+  const read = await ctx.db
+    .query("keys")
+    .withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", "open"))
+    .take(running.size + 1);
+  return read.some((k) => capOf(pool, k) > (running.get(k.key) ?? 0));
+}
+
+/** Attempts running per key, from the dispatcher's list of running attempts. */
+export function runningByKey(running: { key?: string }[]): Map<string, number> {
+  const by = new Map<string, number>();
+  for (const r of running) if (r.key !== undefined) by.set(r.key, (by.get(r.key) ?? 0) + 1);
+  return by;
 }
 
 /** One key's document, by name. */
@@ -116,21 +153,30 @@ export function keyDoc(ctx: QueryCtx, pool: Id<"pools">, key: string) {
     .unique();
 }
 
-type Entry = { doc: Omit<KeyDoc, "_id" | "_creationTime"> & { _id?: Id<"keys"> }; dirty: boolean; announced: number | null };
+type Entry = { doc: Omit<KeyDoc, "_id" | "_creationTime"> & { _id?: Id<"keys"> }; dirty: boolean };
 
 /**
  * The run's part: the keys a dispatch run touches, read fresh (by id or by name) once, changed
- * in memory and written once at the end (`flush`), so a key that both ends and starts a job in a
- * run costs one write.
+ * in memory and written once at the end (`flush`), and only if something stored changed: a key
+ * whose job ends is written only when it goes idle or the job is requeued.
  */
 export class KeyBook {
   private byName = new Map<string, Entry>();
+  /** Attempts running per key: counted from the run's dispatch state, kept as jobs end and start. */
+  private running: Map<string, number>;
 
   constructor(
     private ctx: MutationCtx,
     private pool: Pool,
     private now: number,
-  ) {}
+    running: { key?: string }[],
+  ) {
+    this.running = runningByKey(running);
+  }
+
+  private runningOf(key: string): number {
+    return this.running.get(key) ?? 0;
+  }
 
   /** The key's state, read once; a key without a document starts empty (idle). */
   async get(key: string): Promise<Entry> {
@@ -138,9 +184,8 @@ export class KeyBook {
     if (had) return had;
     const doc = await keyDoc(this.ctx, this.pool._id, key);
     const entry: Entry = {
-      doc: doc ?? { pool: this.pool._id, key, lane: "idle", at: NEVER, running: 0, pending: 0, headRank: null },
+      doc: doc ?? { pool: this.pool._id, key, lane: "idle", at: NEVER, pending: 0, headRank: null },
       dirty: false,
-      announced: null,
     };
     this.byName.set(key, entry);
     return entry;
@@ -151,7 +196,7 @@ export class KeyBook {
     for (const e of this.byName.values()) if (e.doc._id === id) return e;
     const doc = await this.ctx.db.get(id);
     if (!doc) return null;
-    const entry: Entry = { doc, dirty: false, announced: null };
+    const entry: Entry = { doc, dirty: false };
     this.byName.set(doc.key, entry);
     return entry;
   }
@@ -177,16 +222,18 @@ export class KeyBook {
   /** One of the key's attempts ended; `requeued` if the job is pending again (a retry). */
   async release(key: string, requeued: boolean) {
     const e = await this.get(key);
-    e.doc.running = Math.max(0, e.doc.running - 1);
-    if (requeued) e.doc.pending++;
-    e.dirty = true;
+    this.running.set(key, Math.max(0, this.runningOf(key) - 1));
+    if (requeued) {
+      e.doc.pending++;
+      e.dirty = true;
+    }
     this.relane(e);
   }
 
   /** Whether the key may start a job now: open, under its cap, a token in its bucket. */
   canStart(e: Entry): boolean {
     const { doc } = e;
-    if (doc.paused || doc.running >= capOf(this.pool, doc)) return false;
+    if (doc.paused || this.runningOf(doc.key) >= capOf(this.pool, doc)) return false;
     const limit = this.pool.keyRateLimit;
     return !limit || tokensAt(limit, doc.bucket, this.now) + EPSILON >= 1;
   }
@@ -194,7 +241,7 @@ export class KeyBook {
   /** A job of the key started: it takes a slot and a token, and the key goes to the back. */
   started(e: Entry) {
     const { doc } = e;
-    doc.running++;
+    this.running.set(doc.key, this.runningOf(doc.key) + 1);
     doc.pending = Math.max(0, doc.pending - 1);
     doc.servedAt = this.now;
     if (this.pool.keyRateLimit) doc.bucket = take(this.pool.keyRateLimit, doc.bucket, 1, this.now);
@@ -203,12 +250,14 @@ export class KeyBook {
 
   /**
    * After serving the key: the rank of its next ready job as the view read it (null: the view
-   * saw no more), lowered by any job announced during this run.
+   * saw no more). Jobs announced during this run are in that list already: news comes from
+   * tallies the view saw, whose jobs it saw too, and jobs promoted in this run are merged into it
+   * (./start.ts). So a key whose only job was announced and started in one run ends it idle (and
+   * is dropped before it was ever written).
    */
   setHead(e: Entry, rank: number | null) {
-    const known = [rank, e.announced].filter((r): r is number => r !== null);
-    e.doc.headRank = known.length ? Math.min(...known) : null;
-    e.dirty = true;
+    if (e.doc.headRank !== rank) e.dirty = true;
+    e.doc.headRank = rank;
     this.relane(e);
   }
 
@@ -219,14 +268,16 @@ export class KeyBook {
     let lane: Lane;
     let at: number;
     if (doc.paused) [lane, at] = ["paused", 0];
-    else if (doc.running >= capOf(this.pool, doc)) [lane, at] = ["full", 0];
     else if (doc.headRank === null) {
-      const droppable = doc.running === 0 && doc.pending === 0;
+      // Its running jobs are counted from the dispatch state, not here: with nothing pending the
+      // key's state can go while they run, unless their own cap (`limit`) must be remembered.
+      const droppable = doc.pending === 0 && (doc.limit === undefined || this.runningOf(doc.key) === 0);
       lane = "idle";
       at = !droppable ? NEVER : limit ? fullAt(limit, doc.bucket, this.now) : this.now;
     } else if (limit && tokensAt(limit, doc.bucket, this.now) + EPSILON < 1) {
       [lane, at] = ["waiting", nextTokenAt(limit, doc.bucket, this.now)];
     } else [lane, at] = ["open", Math.max(doc.headRank, turnAfter(doc.servedAt))];
+    // A key at its cap stays open at its turn (the view skips it until a job of it ends).
     if (lane !== doc.lane || at !== doc.at) e.dirty = true;
     doc.lane = lane;
     doc.at = at;
@@ -258,7 +309,8 @@ export class KeyBook {
 
   /** Keys now open that this run did not consider starting (a run must come back for them). */
   openBeyond(considered: Set<string>): boolean {
-    for (const [name, e] of this.byName) if (e.doc.lane === "open" && !considered.has(name)) return true;
+    // A key at its cap needs no run now: the end of one of its jobs brings one.
+    for (const [name, e] of this.byName) if (e.doc.lane === "open" && !considered.has(name) && this.canStart(e)) return true;
     return false;
   }
 
@@ -274,7 +326,6 @@ export class KeyBook {
   }
 
   private noteReady(e: Entry, rank: number) {
-    e.announced = e.announced === null ? rank : Math.min(e.announced, rank);
     e.doc.headRank = e.doc.headRank === null ? rank : Math.min(e.doc.headRank, rank);
     e.dirty = true;
   }

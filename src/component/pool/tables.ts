@@ -275,13 +275,13 @@ export const tallies = defineTable({
 
 /**
  * Where a key stands, for the dispatcher's choice of what starts next:
- *   open     has ready jobs and room: `at` is its place in line (see ./keys.ts)
- *   full     as many jobs running as its cap allows
+ *   open     has ready jobs: `at` is its place in line (see ./keys.ts); a key at its cap stays
+ *            here, and the dispatcher skips it while it is (it counts running jobs per key)
  *   waiting  its rate-limit bucket is empty: `at` is when the next token is due
  *   paused   `pauseKey`
  *   idle     nothing ready: `at` is when its state may be dropped (its bucket is full again)
  */
-export const vLane = v.union(v.literal("open"), v.literal("full"), v.literal("waiting"), v.literal("paused"), v.literal("idle"));
+export const vLane = v.union(v.literal("open"), v.literal("waiting"), v.literal("paused"), v.literal("idle"));
 export type Lane = Infer<typeof vLane>;
 
 /** Per-key state of a pool's concurrency keys. Only the dispatcher writes it. */
@@ -290,7 +290,6 @@ export const keys = defineTable({
   key: v.string(),
   lane: vLane,
   at: v.number(),
-  running: v.number(),
   /** Pending jobs of the key as the dispatcher has folded them (for stats). */
   pending: v.number(),
   /** Rank of the key's first ready job, as last known; null: none known. */

@@ -16,7 +16,7 @@ import type { Id } from "../_generated/dataModel.js";
 import { vJobState } from "./state.js";
 import { expiryOf } from "./jobs.js";
 import { dispatchStateOf } from "./lookup.js";
-import { readKeys, vKeyView } from "./keys.js";
+import { anyOpenKey, readKeys, runningByKey, vKeyView } from "./keys.js";
 import { tokensAt } from "../../shared/flow.js";
 
 /** Tallies folded per run; a full batch means more are waiting, so the dispatcher comes back. */
@@ -111,9 +111,10 @@ export const dispatchView = internalQuery({
     // Keys this run may open: those whose attempts ended, and those with news in the tallies.
     const endedKeys = state.running.filter((r) => r.key !== undefined && !stillRuns(r)).map((r) => r.key!);
     const newsKeys = tallies.flatMap((t) => (t.keys ?? []).filter((n) => n.rank !== undefined || n.paused === false).map((n) => n.key));
+    const keyRunning = runningByKey(state.running.filter(stillRuns));
     const keys =
       state.keyed || newsKeys.length > 0
-        ? await readKeys(ctx, pool, budget, now, [...endedKeys, ...newsKeys])
+        ? await readKeys(ctx, pool, budget, now, [...endedKeys, ...newsKeys], keyRunning)
         : { open: [], moreOpen: false, lastOpenAt: null, due: [], nextAt: null };
     // Tokens, not slots, hold back jobs that are ready: the run must wake for the next token.
     const waitsForToken =
@@ -122,7 +123,7 @@ export const dispatchView = internalQuery({
         plainRead.length > budget ||
         due.length > 0 ||
         keys.moreOpen ||
-        budget === 0 && (await ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", poolId).eq("lane", "open")).first()) !== null);
+        (budget === 0 && (await anyOpenKey(ctx, pool, keyRunning))));
     const timerDue = [state.timer?.at, state.confirmAt, state.watchdogAt].some((t) => t !== undefined && t <= now);
     const expiryDue = state.nextExpiryAt === undefined || (state.nextExpiryAt !== null && state.nextExpiryAt <= now);
     const shortJobsInFlight = state.running.some((r) => r.kind !== "action");

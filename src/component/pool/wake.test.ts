@@ -53,6 +53,19 @@ describe("planWake", () => {
       }
     });
 
+    test("out of the pool's tokens, the follow-up waits for the next token when it is due within a second", () => {
+      const soon = planWake(input({ running: [mutation], nextTokenAt: now + 100, nextDelayedAt: now + 100 }));
+      expect(soon.followUpAt).toBe(now + 100);
+      expect(soon.timerAt).toBe(now + 100);
+      // Still covered: a job enqueued meanwhile could not start before that token either.
+      expect(soon.covered).toBe(true);
+      expect(soon.wakeAt).toBe(0);
+      // A token far off: the jobs in flight are collected now, not an hour later.
+      expect(planWake(input({ running: [mutation], nextTokenAt: now + 3_600_000 })).followUpAt).toBe(now);
+      // Work left over (tallies to fold, say) is not held back.
+      expect(planWake(input({ running: [mutation], nextTokenAt: now + 100, moreWork: true })).followUpAt).toBe(now);
+    });
+
     test("none for action jobs alone: their completions wake the dispatcher", () => {
       const plan = planWake(input({ running: actions(3) }));
       expect(plan.followUpAt).toBeUndefined();

@@ -49,6 +49,11 @@ export interface RunOutcome {
   now: number;
   /** The pool's rate-limit bucket after this run's starts. */
   bucket?: Bucket;
+  /**
+   * Set when the pool's bucket is empty with jobs still in line: when its next token is due.
+   * Nothing can start before then, whatever ends meanwhile.
+   */
+  nextTokenAt?: number | null;
   /** This run saw a concurrency key. */
   keyed: boolean;
 }
@@ -56,7 +61,7 @@ export interface RunOutcome {
 /** What a dispatch run saw, as far as the choice of its next wake-up depends on it. */
 export type WakeInput = Pick<
   RunOutcome,
-  "progress" | "moreWork" | "nextDelayedAt" | "nextExpiry" | "watchdogChecked" | "now"
+  "progress" | "moreWork" | "nextDelayedAt" | "nextExpiry" | "watchdogChecked" | "now" | "nextTokenAt"
 > & {
   /** Jobs running after this run (only their number and kinds matter). */
   running: Pick<Running, "kind">[];
@@ -95,8 +100,15 @@ export function planWake(r: WakeInput): WakePlan {
   // Mutation and query jobs finish within a second: look again right after them (the scheduler
   // runs this after the workers scheduled before it) rather than having each completion wake
   // us. If they are late (scheduler lag), back off.
+  const shortFollowUpAt = now + (idleFollowUps === 0 ? 0 : Math.min(2 ** idleFollowUps * 5, MAX_FOLLOW_UP_DELAY_MS));
+  // Out of tokens, nothing starts before the next one: when it is due soon, the follow-up waits
+  // for it, so one run collects these jobs and starts the next (not one run for each).
+  const token = r.nextTokenAt ?? undefined;
+  const waitForToken = token !== undefined && !r.moreWork && token <= now + MAX_FOLLOW_UP_DELAY_MS;
   const followUpAt = shortJobsInFlight
-    ? now + (idleFollowUps === 0 ? 0 : Math.min(2 ** idleFollowUps * 5, MAX_FOLLOW_UP_DELAY_MS))
+    ? waitForToken
+      ? Math.max(shortFollowUpAt, token)
+      : shortFollowUpAt
     : r.moreWork
       ? now
       : undefined;
