@@ -113,6 +113,16 @@ export class Migrations<
   /** A name without "file:" gets `migrationsLocationPrefix` ("foo" -> "migrations:foo"). */
   private full = <F extends MigrationName | undefined>(fn: F): F => withPrefix(this.prefix, fn);
 
+  /**
+   * The name a migration's state is kept under: its function name, "file:export" (a short name
+   * completed with `migrationsLocationPrefix`). Nothing is called.
+   * @param fn the migration, by reference or name
+   * @param where the caller, for the error when `fn` names no function
+   */
+  functionName(fn: MigrationName, where = "migrations.functionName"): string {
+    return nameOf(this.full(fn), where);
+  }
+
   /** The runner's (or a direct call's) names, with the prefix applied. */
   private fullArgs = <A extends { fn?: string; fns?: string[]; next?: string[] }>(args: A): A => ({
     ...args,
