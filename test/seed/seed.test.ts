@@ -12,6 +12,7 @@ import { convexTest } from "convex-test";
 import { register, withClock } from "convex-jobs/test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { runToCompletion } from "convex-jobs/migrations";
+import component from "convex-jobs/migrations/test";
 import { api, components, internal } from "./_generated/api";
 import { migrations } from "./migrations";
 import schema from "./schema";
@@ -191,4 +192,26 @@ describe("the official migrations README, on convex-jobs/migrations", () => {
         expect(docs.every((doc) => doc.optionalField !== undefined)).toBe(true);
       });
     }));
+});
+
+// The README's "In a test" example, import paths changed. It passes `modules` to convexTest only
+// because this app's convex-test is linked from elsewhere (its default glob finds your convex/),
+// and the inserted document has this schema's `requiredField` (the README shows no schema).
+test("test setDefaultValue migration", async () => {
+  const t = convexTest(schema, modules);
+  // Register the component in the test instance
+  component.register(t);
+
+  await t.run(async (ctx) => {
+    // Add sample data to migrate
+    await ctx.db.insert("myTable", { requiredField: "x", optionalField: undefined });
+
+    // Run the migration to completion
+    const migrationToTest = internal.migrations.setDefaultValue;
+    await runToCompletion(ctx, components.migrations, migrationToTest);
+
+    // Assert that the migration was successful by checking the data
+    const docs = await ctx.db.query("myTable").collect();
+    expect(docs.every((doc) => doc.optionalField !== undefined)).toBe(true);
+  });
 });
