@@ -1,14 +1,14 @@
 /**
- * The official @convex-dev/migrations README (0.3.6), its examples ("Usage", "Define
- * migrations", "Running migrations" one by one and in series, "Running migrations
- * synchronously", batch size, parallelize), written from its documented usage with only the import
- * paths changed to convex-jobs'. The component is mounted as "migrations" (convex.config.ts). The
+ * The official @convex-dev/migrations README (0.3.6), its examples ("Initialization", "Define
+ * migrations", running them one at a time and serially, "Get the status of migrations",
+ * "Running migrations synchronously", custom batch size, parallelizing, "Shorthand running
+ * syntax"), written from its documented usage with only the import paths changed to convex-jobs'. The component is mounted as "migrations" (convex.config.ts). The
  * README reuses the name `clearField`; its variants get a suffix here.
  */
-import { Migrations, runToCompletion } from "convex-jobs/migrations"; // was "@convex-dev/migrations"
+import { Migrations, runToCompletion, type MigrationStatus } from "convex-jobs/migrations"; // was "@convex-dev/migrations"
 import { components, internal } from "./_generated/api.js";
 import { DataModel } from "./_generated/dataModel.js";
-import { internalAction } from "./_generated/server.js";
+import { internalAction, internalMutation, internalQuery } from "./_generated/server.js";
 
 export const migrations = new Migrations<DataModel>(components.migrations);
 export const run = migrations.runner();
@@ -75,5 +75,40 @@ export const startSeries = internalAction({
   args: {},
   handler: async (ctx) => {
     await migrations.runSerially(ctx, [internal.migrations.setDefaultValue, internal.migrations.validateRequiredField]);
+  },
+});
+// "You can also override this batch size for an individual invocation".
+export const startOneSmall = internalMutation({
+  args: {},
+  handler: async (ctx) => {
+    await migrations.runOne(ctx, internal.migrations.clearField, {
+      batchSize: 1,
+    });
+  },
+});
+// "Get the status of migrations", from a query.
+export const recentStatus = internalQuery({
+  args: {},
+  handler: async (ctx) => {
+    const status: MigrationStatus[] = await migrations.getStatus(ctx, {
+      limit: 10,
+    });
+    return status;
+  },
+});
+
+// "Shorthand running syntax" (the README names this instance `migrations` too, and passes its
+// own `internalMigration`, which it does not define).
+export const shorthand = new Migrations(components.migrations, {
+  migrationsLocationPrefix: "migrations:",
+});
+export const runShort = shorthand.runner();
+export const myNewMutation = shorthand.define({ table: "myTable", migrateOne: () => ({ optionalField: "new" }) });
+export const myNextMutation = shorthand.define({ table: "myTable", migrateOne: () => ({ optionalField: "next" }) });
+export const cancelShort = internalMutation({
+  args: {},
+  handler: async (ctx) => {
+    await shorthand.getStatus(ctx, { migrations: ["myNewMutation"] });
+    await shorthand.cancel(ctx, "myNewMutation");
   },
 });

@@ -176,6 +176,32 @@ describe("the official migrations README, on convex-jobs/migrations", () => {
       ]);
       expect((await t.run((ctx) => migrations.getStatus(ctx, { limit: 10 }))).map((s) => s.state)).toEqual(["success", "success", "canceled"]);
       expect(await t.run((ctx) => migrations.cancelAll(ctx))).toEqual([]);
+      // npx convex run migrations:runAll '{reset: true}'
+      await t.mutation(internal.migrations.runAll, { reset: true });
+      await clock.drain();
+      // A one-document batch, from a mutation; the status from a query.
+      await t.mutation(internal.migrations.startOneSmall, {});
+      await clock.drain();
+      const recent = await t.query(internal.migrations.recentStatus, {});
+      expect(recent.map((s) => [s.name, s.state, s.batchSize])).toEqual([
+        ["migrations:clearField", "success", 1],
+        ["migrations:validateRequiredField", "success", 100],
+        ["migrations:setDefaultValue", "success", 100],
+        ["migrations:clearFieldSmallBatches", "canceled", 10],
+      ]);
+    }));
+
+  test("the shorthand syntax: migrationsLocationPrefix", () =>
+    withClock(async (clock) => {
+      const t = setup();
+      await seedRows(t, 12);
+      // npx convex run migrations:runShort '{fn: "myNewMutation", next: ["myNextMutation"]}'
+      await t.mutation(internal.migrations.runShort, { fn: "myNewMutation", next: ["myNextMutation"] });
+      await clock.drain();
+      expect((await rows(t)).every((d) => d.optionalField === "next")).toBe(true);
+      await t.mutation(internal.migrations.cancelShort, {});
+      const [s] = await t.run((ctx) => migrations.getStatus(ctx, { migrations: ["migrations:myNewMutation"] }));
+      expect(s).toMatchObject({ state: "success", processed: 12 }); // done: nothing to cancel
     }));
 
   test("runToCompletion: from an action, and in a test as the README writes it", () =>
