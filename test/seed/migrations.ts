@@ -2,8 +2,12 @@
  * The official @convex-dev/migrations README (0.3.6), its examples ("Initialization", "Define
  * migrations", running them one at a time and serially, "Get the status of migrations",
  * "Running migrations synchronously", custom batch size, parallelizing, "Shorthand running
- * syntax"), written from its documented usage with only the import paths changed to convex-jobs'. The component is mounted as "migrations" (convex.config.ts). The
- * README reuses the name `clearField`; its variants get a suffix here.
+ * syntax"), written from its documented usage with only the import paths changed to
+ * convex-jobs'. The component is mounted as "migrations" (convex.config.ts). The README reuses
+ * the name `clearField`; its variants get a suffix here. The instance is typed with `DataModel`,
+ * the README's other form: its `import schema from "./_generated/schema.js"` names a file that
+ * Convex's codegen (1.49) does not write (`{ schema }` from "./schema.js" works as well; see
+ * test/officialMigrations/).
  */
 import { Migrations, runToCompletion, type MigrationStatus } from "convex-jobs/migrations"; // was "@convex-dev/migrations"
 import { components, internal } from "./_generated/api.js";

@@ -14,23 +14,22 @@ import {
 } from "convex/server";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
-import { DEFAULT_BATCH_SIZE, batchErrorData, type MigrationSpec, type MigrationStatus } from "../../shared/migrations.js";
+import { batchErrorData, type MigrationSpec, type MigrationStatus } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import { checkKeys, checkMutationCtx, checkQueryCtx, describe } from "../../shared/validate.js";
 import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
 import { batchArgs, batchHandler } from "./batch.js";
 import { runInline, type RunToCompletionOptions } from "./inline.js";
 import { identify, specOf, type Lookup } from "./identify.js";
-import { checkPrefix, nameOf, withPrefix, type MigrationName } from "./names.js";
+import { nameOf, withPrefix, type MigrationName } from "./names.js";
 import {
-  OPTION_KEYS,
   RUN_KEYS,
   checkBatchSize,
   checkDefinition,
   checkRunOptions,
   isStatusQuery,
+  resolveOptions,
   statusArgs,
-  tablesOf,
   type MigrationRunOptions,
   type StatusQuery,
 } from "./options.js";
@@ -38,8 +37,6 @@ import { Registry, registryKey, type Registered } from "./registry.js";
 import { directCallArgs, fixedSeries, ownName, runFromArgs, runnerArgs, startFromDirectCall, type Runnable } from "./runner.js";
 import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationArgs, MigrationsOptions } from "./types.js";
 export type { MigrationName } from "./names.js";
-
-const DEFAULT_DRY_RUN_SAMPLES = 10;
 
 /**
  * ```ts
@@ -90,24 +87,13 @@ export class Migrations<
           `with \`components\` from "./_generated/api".`,
       );
     }
-    checkKeys(options, OPTION_KEYS, "new Migrations");
-    options ??= {};
-    if (options.internalMutation !== undefined && typeof options.internalMutation !== "function") {
-      throw new Error(`new Migrations: \`internalMutation\` must be your internalMutation builder (from "./_generated/server"), got ${describe(options.internalMutation)}.`);
-    }
-    this.mutationBuilder = options.internalMutation ?? (internalMutationGeneric as MutationBuilder<DataModel, "internal">);
-    this.defaultBatchSize = checkBatchSize(options.defaultBatchSize ?? DEFAULT_BATCH_SIZE, "new Migrations: `defaultBatchSize`");
-    if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
-      throw new Error(`new Migrations: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
-    }
-    this.retry = normalizeRetryPolicy(options.retry, "new Migrations: `retry`");
-    const samples = options.dryRunSamples ?? DEFAULT_DRY_RUN_SAMPLES;
-    if (!Number.isInteger(samples) || samples < 0) {
-      throw new Error(`new Migrations: \`dryRunSamples\` must be an integer >= 0, got ${describe(samples)}.`);
-    }
-    this.dryRunSamples = samples;
-    this.tables = tablesOf(options.schema);
-    this.prefix = checkPrefix(options.migrationsLocationPrefix);
+    const { defaultBatchSize, retry, dryRunSamples, tables, prefix } = resolveOptions(options);
+    this.mutationBuilder = (options?.internalMutation ?? internalMutationGeneric) as MutationBuilder<DataModel, "internal">;
+    this.defaultBatchSize = defaultBatchSize;
+    this.retry = retry;
+    this.dryRunSamples = dryRunSamples;
+    this.tables = tables;
+    this.prefix = prefix;
   }
 
   /** A name without "file:" gets `migrationsLocationPrefix` ("foo" -> "migrations:foo"). */
