@@ -10,6 +10,8 @@ export default defineConfig({
       { find: /^convex-jobs\/convex\.config(\.js)?$/, replacement: src("component/convex.config.ts") },
       { find: /^convex-jobs\/workpool$/, replacement: src("client/compat/workpool.ts") },
       { find: /^convex-jobs\/action-retrier$/, replacement: src("client/compat/actionRetrier.ts") },
+      { find: /^convex-jobs\/migrations$/, replacement: src("client/compat/migrations.ts") },
+      { find: /^convex-jobs\/migrations\/test$/, replacement: src("client/compat/migrationsTest.ts") },
       { find: /^convex-jobs\/test$/, replacement: src("test.ts") },
       { find: /^convex-jobs$/, replacement: src("client/index.ts") },
     ],

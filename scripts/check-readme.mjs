@@ -107,6 +107,8 @@ const SRC_PATHS = {
   "convex-jobs/test": ["src/test.ts"],
   "convex-jobs/workpool": ["src/client/compat/workpool.ts"],
   "convex-jobs/action-retrier": ["src/client/compat/actionRetrier.ts"],
+  "convex-jobs/migrations": ["src/client/compat/migrations.ts"],
+  "convex-jobs/migrations/test": ["src/client/compat/migrationsTest.ts"],
   "convex-jobs/convex.config.js": ["src/component/convex.config.ts"],
 };
 

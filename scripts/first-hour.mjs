@@ -4,7 +4,7 @@
 //      package, each document written as the files of a fresh app (check-readme.mjs);
 //   2. the README's "Testing your app" recipe, copied verbatim into the README's app, passes 20
 //      runs in a row (each its own test file, loading modules cold), printing no stack traces;
-//   3. the official workpool and action-retrier README examples (test/seed/: import paths changed
+//   3. the official workpool, action-retrier and migrations README examples (test/seed/: import paths changed
 //      only) typecheck against the installed package, and their convex-test suite passes quietly.
 // Nothing is fetched: the app's other packages are linked from this repository's node_modules.
 // Usage: npm run first-hour [-- --keep] (--keep leaves the temporary directory for inspection).
@@ -66,7 +66,7 @@ function seeds(app) {
     JSON.stringify({ compilerOptions: { ...APP_COMPILER_OPTIONS, types: ["vite/client"] }, include: ["convex"] }),
   );
   run(process.execPath, [path.join(app, "node_modules/typescript/bin/tsc"), "-p", app, "--pretty", "false"]);
-  ok("the official workpool and action-retrier README examples (test/seed/, import paths changed) typecheck against the installed package");
+  ok("the official workpool, action-retrier and migrations README examples (test/seed/, import paths changed) typecheck against the installed package");
   const output = vitest(app, ["convex/seed.test.ts"]);
   const passed = /Tests\s+(\d+) passed/.exec(output)?.[1];
   ok(`and run on it in convex-test: ${passed} tests pass, printing no stack traces`);

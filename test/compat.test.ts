@@ -51,7 +51,7 @@ describe("convex-jobs/workpool", () => {
     const t = setup();
     const p = new Workpool(components.jobs, { name: "st", maxParallelism: 1 });
     const id = await t.run((ctx) =>
-      p.enqueueAction(ctx, internal.fns.flaky, { key: "s", failures: 1, ms: 1000 }, { retry: { maxAttempts: 3, initialBackoffMs: 5000, base: 2 } }),
+      p.enqueueAction(ctx, internal.fns.flaky, { key: "s", failures: 1, ms: 1000 }, { retry: { maxAttempts: 3, initialBackoffMs: 5000, base: 2, jitter: "none" } }),
     );
     expect(await t.run((ctx) => p.status(ctx, id))).toEqual({ state: "pending", previousAttempts: 0 });
     await clock.advance(500);

@@ -1,6 +1,7 @@
 /**
- * Migrations under wrong input (issue 9, bugs 5-7): a function that is not a migration is never
- * called; a table that does not exist is refused (with a schema) or reported (without); a
+ * Migrations under wrong input (issue 9, bugs 5-7): a function that is not a migration is refused
+ * and nothing it did is kept (a named migration is found without calling anything; any other
+ * function is asked through the component's probe, which always rolls back); a table that does not exist is refused (with a schema) or reported (without); a
  * migrateOne returning something other than a patch fails at once, naming the document.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -18,26 +19,34 @@ afterEach(() => clock.uninstall());
 
 const status = (t: ReturnType<typeof setup>, fn: string) => t.run((ctx) => migrations.getStatus(ctx, fn));
 
-describe("identifying a migration runs no user code", () => {
-  test("runOne on a plain mutation is refused and the mutation never runs (from an action)", async () => {
+describe("identifying a migration keeps nothing a non-migration does", () => {
+  test("runOne on a plain mutation is refused and nothing it wrote is kept (from an action, and from a mutation that goes on)", async () => {
     const t = setup();
     await expect(t.action(internal.migrations.runFromAction, { fn: "migrations:plainMutation" })).rejects.toThrow(
-      /could not call "migrations:plainMutation": it is not a migration defined with this Migrations instance, so it was not run/,
+      /runOne: "migrations:plainMutation" is not a migration made by migrations.define \(it was asked, and nothing it did was kept\), so it was not run/,
     );
     await expect(t.run((ctx) => migrations.dryRun(ctx, internal.migrations.plainMutation))).rejects.toThrow(/not run/);
     await expect(t.run((ctx) => migrations.runSerially(ctx, [internal.migrations.tagItems, internal.migrations.plainMutation]))).rejects.toThrow(
-      /runSerially: could not call "migrations:plainMutation".*Defined: "tagItems"/,
+      /runSerially: "migrations:plainMutation" is not a migration.*Named migrations: "tagItems"/,
     );
+    // A mutation that catches the refusal and commits: the probe's call still left nothing.
+    await t.run(async (ctx) => {
+      await expect(migrations.runOne(ctx, internal.migrations.plainMutation)).rejects.toThrow(/not a migration/);
+    });
     await clock.drain();
     expect(await events(t, "plain")).toHaveLength(0);
     expect(await status(t, "migrations:tagItems")).toBeNull(); // the series was refused as a whole
   });
 
-  test("an unnamed define cannot be run by reference; a name that is not the export fails loudly, writing nothing", async () => {
+  test("a name that is not the export fails loudly, writing nothing", async () => {
     const t = setup();
     await t.mutation(internal.migrations.seedItems, { count: 3 });
-    await expect(t.run((ctx) => migrations.runOne(ctx, internal.migrations.unnamed))).rejects.toThrow(/could not call "migrations:unnamed"/);
-    await expect(t.run((ctx) => migrations.runOne(ctx, internal.migrations.misnamed))).rejects.toThrow(/could not call "migrations:misnamed"/);
+    await expect(t.run((ctx) => migrations.runOne(ctx, internal.migrations.misnamed))).rejects.toThrow(
+      /could not identify "migrations:misnamed" as a migration: .*defined with name "somethingElse" but was called as "migrations:misnamed"/,
+    );
+    await expect(t.run((ctx) => migrations.runOne(ctx, "migrations:noSuchExport"))).rejects.toThrow(
+      /runOne: could not identify "migrations:noSuchExport" as a migration: .*Pass a migration/,
+    );
     // Registered as "somethingElse", but no export has that name: its batches fail, and say so.
     await t.run((ctx) => migrations.runOne(ctx, "migrations:somethingElse"));
     await clock.drain();
@@ -47,12 +56,12 @@ describe("identifying a migration runs no user code", () => {
     expect((await t.run((ctx) => ctx.db.query("items").collect())).some((i) => i.tag !== undefined)).toBe(false);
   });
 
-  test("called directly, an unnamed define starts itself; what it queues with `next` is still looked up", async () => {
+  test("called directly, an unnamed define starts itself; what it queues with `next` is still identified", async () => {
     const t = setup();
     await t.mutation(internal.migrations.seedItems, { count: 3 });
     // Its name comes from Convex (ctx.meta) while it runs: nothing else is called to learn it.
     await expect(t.mutation(internal.migrations.unnamed, { next: ["migrations:plainMutation"] })).rejects.toThrow(
-      /could not call "migrations:plainMutation".*so it was not run/,
+      /"migrations:plainMutation" is not a migration.*so it was not run/,
     );
     expect(await t.mutation(internal.migrations.unnamed, {})).toMatchObject({ name: "migrations:unnamed", state: "running" });
     await clock.drain();

@@ -242,7 +242,7 @@ describe("migrations", () => {
     const t = setup();
     await expect(run(t, {})).rejects.toThrow(/pass `fn`/);
     await expect(run(t, { fn: "setDefaultRole" })).rejects.toThrow(/use "file:export"/);
-    await expect(run(t, { fn: "migrations:nope" })).rejects.toThrow(/could not call "migrations:nope"/);
+    await expect(run(t, { fn: "migrations:nope" })).rejects.toThrow(/could not identify "migrations:nope" as a migration/);
     await expect(run(t, { fn: "counters:doIncrement" })).rejects.toThrow();
   });
 });

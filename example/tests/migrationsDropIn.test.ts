@@ -288,7 +288,7 @@ describe("migrations: drop-in for @convex-dev/migrations", () => {
 
     const broken = (await users(t))[321];
     await t.run((ctx) => ctx.db.patch(broken._id, { email: "" }));
-    await expect(complete(CREDITS + "Again")).rejects.toThrow(/could not call/);
+    await expect(complete(CREDITS + "Again")).rejects.toThrow(/could not identify/);
     await t.run((ctx) => migrations.runOne(ctx, CREDITS, { reset: true, oneBatchOnly: true, batchSize: 100 }));
     await finish(t);
     await expect(complete(CREDITS)).rejects.toThrow(new RegExp(`migration "${CREDITS}" failed \\(document ${broken._id}\\): .*user "${broken.name}" has no email`));

@@ -111,7 +111,11 @@ export type BatchErrorData =
   | { kind: "migrateOne"; message: string; docId: string; nonRetryable?: boolean }
   | { kind: "limit"; message: string; docId?: string }
   | { kind: "stale"; message: string }
-  | { kind: "dryRun"; report: unknown };
+  | { kind: "dryRun"; report: unknown }
+  // The component's probe (migrations/probe:describe), identifying a migration by its function:
+  | { kind: "described"; description: unknown }
+  | { kind: "notMigration" }
+  | { kind: "probeFailed"; message: string };
 
 /**
  * Marker on every ConvexError a batch throws to talk to the other side: the errors ("migrateOne",

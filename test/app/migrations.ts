@@ -1,8 +1,8 @@
 /** Migrations over the test app's `items`, for the migration reliability and bad-input tests. */
 import type { DataModelFromSchemaDefinition } from "convex/server";
 import { v } from "convex/values";
-import { Migrations } from "../../src/client/index.js";
-import { components } from "./_generated/api.js";
+import { Migrations, runToCompletion } from "../../src/client/index.js";
+import { components, internal } from "./_generated/api.js";
 import { internalAction, internalMutation } from "./_generated/server.js";
 import schema from "./schema.js";
 
@@ -18,7 +18,7 @@ export const returnsNumber = migrations.define({ name: "returnsNumber", table: "
 export const returnsArray = migrations.define({ name: "returnsArray", table: "items", migrateOne: () => [{ tag: "x" }] as never });
 export const returnsString = migrations.define({ name: "returnsString", table: "items", migrateOne: () => "tag" as never });
 export const returnsNothing = migrations.define({ name: "returnsNothing", table: "items", migrateOne: () => null as never });
-/** A migration defined without a name: not registered, so only a direct call starts it. */
+/** A migration defined without a name (the official form): identified by the function it is run through. */
 export const unnamed = migrations.define({ table: "items", migrateOne: () => ({ tag: "u" }) });
 /** Named, but not under its export name: refused at its first batch. */
 export const misnamed = migrations.define({ name: "somethingElse", table: "items", migrateOne: () => ({ tag: "m" }) });
@@ -42,4 +42,22 @@ export const seedItems = internalMutation({
 export const runFromAction = internalAction({
   args: { fn: v.string(), loose: v.optional(v.boolean()) },
   handler: async (ctx, { fn, loose: useLoose }) => await (useLoose ? loose : migrations).runOne(ctx, fn),
+});
+
+/** Unnamed, with a total: the probe's answer carries it. */
+export const unnamedCounted = migrations.define({
+  table: "items",
+  estimateTotal: async (ctx) => (await ctx.db.query("items").collect()).length,
+  migrateOne: () => ({ tag: "c" }),
+});
+/** The runners, over unnamed migrations: any one (`fn`), and a fixed series. */
+export const run = migrations.runner();
+export const runUnnamedSeries = migrations.runner([internal.migrations.unnamed, internal.migrations.unnamedCounted]);
+/** An instance that defines nothing, with a prefix: it finds unnamed defines by their short names. */
+export const prefixed = new Migrations<DataModel>(components.jobs, { migrationsLocationPrefix: "migrations:" });
+export const runPrefixed = prefixed.runner();
+/** The official free function, from an action. */
+export const runToEnd = internalAction({
+  args: { fn: v.string() },
+  handler: async (ctx, { fn }) => await runToCompletion(ctx, components.jobs, fn),
 });

@@ -1,11 +1,7 @@
 /**
  * The official @convex-dev/migrations README's examples (0.3.6), with the import paths
- * changed: "@convex-dev/migrations" -> "convex-jobs", "./_generated/schema.js" -> "./schema.js",
- * and one line added per define: `name`, its export name. convex-jobs starts only migrations it
- * finds registered under their name, never calling a function to ask what it is (issue 9), and
- * Convex tells a function its name only while it runs; so `runOne`, the runners and
- * `runToCompletion` need it. Calling a migration directly (`npx convex run migrations:x`) works
- * without it.
+ * changed only: "@convex-dev/migrations" -> "convex-jobs", "./_generated/schema.js" -> "./schema.js".
+ * Each migration is identified by its function name, as in the official package.
  * Snippets that reuse a name (`clearField`) get a suffix; `convertUnionField` (never defined
  * there) is left out of `runAll`; `validateRequiredField`'s console.log is left out to keep test
  * output quiet.
@@ -18,7 +14,6 @@ export const migrations = new Migrations(components.migrations, { schema });
 export const run = migrations.runner();
 
 export const setDefaultValue = migrations.define({
-  name: "setDefaultValue", // convex-jobs: the export name (see the header)
   table: "myTable",
   migrateOne: async (ctx, doc) => {
     if (doc.optionalField === undefined) {
@@ -28,13 +23,11 @@ export const setDefaultValue = migrations.define({
 });
 
 export const clearField = migrations.define({
-  name: "clearField", // convex-jobs: the export name (see the header)
   table: "myTable",
   migrateOne: () => ({ optionalField: undefined }),
 });
 
 export const validateRequiredField = migrations.define({
-  name: "validateRequiredField", // convex-jobs: the export name (see the header)
   table: "myTable",
   customRange: (query) => query.withIndex("by_requiredField", (q) => q.eq("requiredField", "")),
   migrateOne: async (_ctx, _doc) => {
@@ -49,14 +42,12 @@ export const runAll = migrations.runner([
 ]);
 
 export const clearFieldSmallBatches = migrations.define({
-  name: "clearFieldSmallBatches", // convex-jobs: the export name (see the header)
   table: "myTable",
   batchSize: 10,
   migrateOne: () => ({ optionalField: undefined }),
 });
 
 export const clearFieldParallel = migrations.define({
-  name: "clearFieldParallel", // convex-jobs: the export name (see the header)
   table: "myTable",
   parallelize: true,
   migrateOne: () => ({ optionalField: undefined }),

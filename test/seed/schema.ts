@@ -13,4 +13,9 @@ export default defineSchema({
   emailStatus: defineTable({ emailLogId: v.id("userEmailLog"), state: v.string() }),
   counter: defineTable({ count: v.number() }),
   retrierLog: defineTable({ runId: v.string(), type: v.string(), value: v.optional(v.any()) }),
+  // The official migrations README's table.
+  myTable: defineTable({
+    optionalField: v.optional(v.string()),
+    requiredField: v.string(),
+  }).index("by_requiredField", ["requiredField"]),
 });

@@ -4,7 +4,6 @@
  * component keeps each migration's state and schedules the batches.
  */
 import {
-  createFunctionHandle,
   internalMutationGeneric,
   type DataModelFromSchemaDefinition,
   type GenericDataModel,
@@ -15,22 +14,22 @@ import {
 } from "convex/server";
 import type { ComponentApi } from "../../component/_generated/component.js";
 import { normalizeRetryPolicy } from "../../shared/backoff.js";
-import { DEFAULT_BATCH_SIZE, batchErrorData, type MigrationSpec, type MigrationStatus } from "../../shared/migrations.js";
+import { batchErrorData, type MigrationSpec, type MigrationStatus } from "../../shared/migrations.js";
 import type { RetryPolicy } from "../../shared/validators.js";
 import { checkKeys, checkMutationCtx, checkQueryCtx, describe } from "../../shared/validate.js";
 import type { RunMutationCtx, RunQueryCtx } from "../ctx.js";
-import { batchArgs, batchHandler, type Description } from "./batch.js";
+import { batchArgs, batchHandler } from "./batch.js";
 import { runInline, type RunToCompletionOptions } from "./inline.js";
-import { checkPrefix, nameOf, refOf, withPrefix, type MigrationName } from "./names.js";
+import { identify, specOf, type Lookup } from "./identify.js";
+import { nameOf, withPrefix, type MigrationName } from "./names.js";
 import {
-  OPTION_KEYS,
   RUN_KEYS,
   checkBatchSize,
   checkDefinition,
   checkRunOptions,
   isStatusQuery,
+  resolveOptions,
   statusArgs,
-  tablesOf,
   type MigrationRunOptions,
   type StatusQuery,
 } from "./options.js";
@@ -39,18 +38,17 @@ import { directCallArgs, fixedSeries, ownName, runFromArgs, runnerArgs, startFro
 import type { AnyMigrationDefinition, BatchArgs, DryRunReport, MigrationArgs, MigrationsOptions } from "./types.js";
 export type { MigrationName } from "./names.js";
 
-const DEFAULT_DRY_RUN_SAMPLES = 10;
-
 /**
  * ```ts
  * export const migrations = new Migrations<DataModel>(components.jobs); // or (components.jobs, { schema })
  * export const setDefaultRole = migrations.define({
- *   name: "setDefaultRole",
  *   table: "users",
  *   migrateOne: async (ctx, user) => { if (user.role === undefined) return { role: "member" }; },
  * });
  * export const run = migrations.runner(); // npx convex run migrations:run '{"fn":"migrations:setDefaultRole"}'
  * ```
+ * A migration is identified by its function name ("migrations:setDefaultRole"): its state is
+ * kept under that name, whichever method runs it.
  */
 export class Migrations<
   DM extends GenericDataModel,
@@ -89,28 +87,27 @@ export class Migrations<
           `with \`components\` from "./_generated/api".`,
       );
     }
-    checkKeys(options, OPTION_KEYS, "new Migrations");
-    options ??= {};
-    if (options.internalMutation !== undefined && typeof options.internalMutation !== "function") {
-      throw new Error(`new Migrations: \`internalMutation\` must be your internalMutation builder (from "./_generated/server"), got ${describe(options.internalMutation)}.`);
-    }
-    this.mutationBuilder = options.internalMutation ?? (internalMutationGeneric as MutationBuilder<DataModel, "internal">);
-    this.defaultBatchSize = checkBatchSize(options.defaultBatchSize ?? DEFAULT_BATCH_SIZE, "new Migrations: `defaultBatchSize`");
-    if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
-      throw new Error(`new Migrations: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
-    }
-    this.retry = normalizeRetryPolicy(options.retry, "new Migrations: `retry`");
-    const samples = options.dryRunSamples ?? DEFAULT_DRY_RUN_SAMPLES;
-    if (!Number.isInteger(samples) || samples < 0) {
-      throw new Error(`new Migrations: \`dryRunSamples\` must be an integer >= 0, got ${describe(samples)}.`);
-    }
-    this.dryRunSamples = samples;
-    this.tables = tablesOf(options.schema);
-    this.prefix = checkPrefix(options.migrationsLocationPrefix);
+    const { defaultBatchSize, retry, dryRunSamples, tables, prefix } = resolveOptions(options);
+    this.mutationBuilder = (options?.internalMutation ?? internalMutationGeneric) as MutationBuilder<DataModel, "internal">;
+    this.defaultBatchSize = defaultBatchSize;
+    this.retry = retry;
+    this.dryRunSamples = dryRunSamples;
+    this.tables = tables;
+    this.prefix = prefix;
   }
 
   /** A name without "file:" gets `migrationsLocationPrefix` ("foo" -> "migrations:foo"). */
   private full = <F extends MigrationName | undefined>(fn: F): F => withPrefix(this.prefix, fn);
+
+  /**
+   * The name a migration's state is kept under: its function name, "file:export" (a short name
+   * completed with `migrationsLocationPrefix`). Nothing is called.
+   * @param fn the migration, by reference or name
+   * @param where the caller, for the error when `fn` names no function
+   */
+  functionName(fn: MigrationName, where = "migrations.functionName"): string {
+    return nameOf(this.full(fn), where);
+  }
 
   /** The runner's (or a direct call's) names, with the prefix applied. */
   private fullArgs = <A extends { fn?: string; fns?: string[]; next?: string[] }>(args: A): A => ({
@@ -123,8 +120,9 @@ export class Migrations<
   /**
    * Defines a migration. Export the result from a file in `convex/`: it is the internal
    * mutation that runs one batch, and, called directly (`npx convex run migrations:x`), starts
-   * the migration. Give it `name` (its export name) so `runOne` and the runners can run it.
-   * Bound, so `const migration = migrations.define` works too.
+   * the migration. It is identified by the function it is run through (`internal.migrations.x`,
+   * "migrations:x"); `name` (its export name) is optional: with it, starting the migration looks
+   * it up without asking the function. Bound, so `const migration = migrations.define` works too.
    * @param def the migration: `table`, `migrateOne`, and optionally `name`, `batchSize`, `retry`, `onError`, `estimateTotal`, `parallelize`, `customRange`
    * @returns the internal mutation to export: it runs one batch, and, called with no component arguments, starts the migration
    */
@@ -251,7 +249,7 @@ export class Migrations<
     const where = "migrations.runToCompletion";
     checkMutationCtx(ctx, where);
     const run = checkRunOptions(options, where, ["reset", "cursor", "batchSize"]);
-    return await runInline(ctx, this.component, this.full(fn), await this.spec(ctx, fn, where), run);
+    return await runInline(ctx, this.component, this.full(fn), await specOf(ctx, this.full(fn), where, this.lookup()), run);
   }
 
   /**
@@ -335,6 +333,11 @@ export class Migrations<
     return await ctx.runMutation(this.component.migrations.run.resume, { name: nameOf(this.full(fn), "migrations.resume") });
   }
 
+  /** Where `identify` looks for a migration's definition. */
+  private lookup(self?: Registered): Lookup {
+    return { component: this.component, registry: this.registry, ...(self ? { self } : {}) };
+  }
+
   /**
    * What the runner calls. `self`: a migration called directly, which is its own definition
    * (found without the registry, so a define without `name` can start itself).
@@ -361,7 +364,7 @@ export class Migrations<
     }
     const run = checkRunOptions(options, where);
     const specs: MigrationSpec[] = [];
-    for (const fn of fns) specs.push(await this.spec(ctx, fn, where, self));
+    for (const fn of fns) specs.push(await specOf(ctx, this.full(fn), where, this.lookup(self)));
     return await ctx.runMutation(this.component.migrations.run.start, { specs, ...run });
   }
 
@@ -373,9 +376,7 @@ export class Migrations<
     self?: Registered,
   ): Promise<DryRunReport> {
     checkMutationCtx(ctx, where);
-    const fn = this.full(given);
-    const name = nameOf(fn, where);
-    this.entryOf(name, where, self);
+    const { name, ref } = await identify(ctx, this.full(given), where, this.lookup(self));
     const { cursor, batchSize } = checkRunOptions(options, where, ["cursor", "batchSize"]);
     const saved = cursor === undefined ? await this.getStatus(ctx, name) : null;
     const args: BatchArgs = {
@@ -385,7 +386,7 @@ export class Migrations<
       ...(batchSize === undefined ? {} : { batchSize }),
     };
     try {
-      await ctx.runMutation(refOf(fn, where) as any, args);
+      await ctx.runMutation(ref as any, args);
     } catch (e) {
       const data = batchErrorData(e);
       if (data?.kind === "dryRun") return data.report as DryRunReport;
@@ -393,77 +394,4 @@ export class Migrations<
     }
     throw new Error(`${where}: "${name}" did not report; is it defined with migrations.define?`);
   }
-
-  /** The registered definition of `name` (or `self`, a migration called directly): nothing is called. */
-  private entryOf(name: string, where: string, self?: Registered): Registered {
-    return self?.name === name ? self : this.registry.lookup(name, where);
-  }
-
-  /**
-   * The spec the component stores, from the registry: nothing is called to identify the
-   * migration. Only a registered migration with `estimateTotal` is then asked for its total.
-   */
-  private async spec(ctx: RunMutationCtx, given: MigrationName, where: string, self?: Registered): Promise<MigrationSpec> {
-    const fn = this.full(given);
-    const name = nameOf(fn, where);
-    const entry = this.entryOf(name, where, self);
-    const ref = refOf(fn, where);
-    let total: number | undefined;
-    if (entry.estimates) {
-      const description = (await ctx.runMutation(ref as any, { describe: true, name })) as Description;
-      total = description.total;
-    }
-    return {
-      name,
-      fnHandle: await createFunctionHandle(ref),
-      table: entry.table,
-      batchSize: entry.batchSize,
-      retry: entry.retry,
-      ...(total === undefined ? {} : { total }),
-    };
-  }
-}
-
-/**
- * The short form: `define` bound to a component and options, so a migration is declared with one
- * call (the style of the official migrations package's `makeMigration`).
- * ```ts
- * export const migration = makeMigration<DataModel>(components.jobs);
- * export const setDefaultRole = migration({ name: "setDefaultRole", table: "users", migrateOne: ... });
- * ```
- * Run them with a `Migrations` instance (`new Migrations(components.jobs).runner()`): it finds
- * them by their full name (`name: "migrations:setDefaultRole"`), or call them directly.
- * @param component `components.jobs`
- * @param options as for `new Migrations`
- * @returns a bound `define`
- */
-export function makeMigration<DataModel extends GenericDataModel>(
-  component: ComponentApi,
-  options?: MigrationsOptions<DataModel>,
-): Migrations<DataModel>["define"] {
-  return new Migrations<DataModel>(component, options).define;
-}
-
-/**
- * The official package's free function: runs `fn` to completion from an action or a test.
- * ```ts
- * await runToCompletion(ctx, components.jobs, internal.migrations.setDefaultRole);
- * ```
- * Same as `migrations.runToCompletion(ctx, fn, options)` on the instance that defines `fn`. It
- * finds the migration by its full name among the defines of the loaded modules: give the define
- * its full `name` (or a `migrationsLocationPrefix`), and, in a deployment, import the module that
- * defines it from the calling function's module.
- * @param ctx an action context (or a test's `t.run`/`t.action`)
- * @param component `components.jobs`
- * @param fn the migration
- * @param options `reset`, `cursor`, `batchSize`
- * @returns its final status
- */
-export async function runToCompletion(
-  ctx: RunMutationCtx,
-  component: ComponentApi,
-  fn: MigrationName,
-  options?: RunToCompletionOptions,
-): Promise<MigrationStatus> {
-  return await new Migrations<GenericDataModel>(component).runToCompletion(ctx, fn, options);
 }

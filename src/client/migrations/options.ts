@@ -2,9 +2,11 @@
  * Checks the options users pass when they define, run or query migrations, so a mistake fails at
  * the call with a message naming the option and the fix (an unknown key gets a "did you mean").
  */
-import { MAX_BATCH_SIZE } from "../../shared/migrations.js";
+import { normalizeRetryPolicy } from "../../shared/backoff.js";
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from "../../shared/migrations.js";
+import type { RetryPolicy } from "../../shared/validators.js";
 import { checkBoolean, checkKeys, closest, describe } from "../../shared/validate.js";
-import { isFunctionReference, nameOf, type MigrationName } from "./names.js";
+import { checkPrefix, isFunctionReference, nameOf, type MigrationName } from "./names.js";
 
 /** The keys `new Migrations(component, options)` accepts. */
 export const OPTION_KEYS = [
@@ -15,6 +17,45 @@ export const OPTION_KEYS = [
   "schema",
   "migrationsLocationPrefix",
 ] as const;
+
+const DEFAULT_DRY_RUN_SAMPLES = 10;
+
+/** What `new Migrations(component, options)` keeps, checked and with defaults filled in. */
+export interface ResolvedOptions {
+  defaultBatchSize: number;
+  retry: Required<RetryPolicy>;
+  dryRunSamples: number;
+  /** The app's table names, when a schema was given: `define` refuses others. */
+  tables: string[] | undefined;
+  /** `migrationsLocationPrefix`, or "". */
+  prefix: string;
+}
+
+/**
+ * Checks the constructor's options (all but the builder's type), so mistakes fail at import.
+ * @param options as given to `new Migrations`
+ */
+export function resolveOptions(options: Record<string, any> | undefined): ResolvedOptions {
+  checkKeys(options, OPTION_KEYS, "new Migrations");
+  options ??= {};
+  if (options.internalMutation !== undefined && typeof options.internalMutation !== "function") {
+    throw new Error(`new Migrations: \`internalMutation\` must be your internalMutation builder (from "./_generated/server"), got ${describe(options.internalMutation)}.`);
+  }
+  if (options.retry !== undefined && (typeof options.retry !== "object" || options.retry === null)) {
+    throw new Error(`new Migrations: \`retry\` must be a retry policy object like { maxAttempts: 5 }, got ${describe(options.retry)}.`);
+  }
+  const dryRunSamples = options.dryRunSamples ?? DEFAULT_DRY_RUN_SAMPLES;
+  if (!Number.isInteger(dryRunSamples) || dryRunSamples < 0) {
+    throw new Error(`new Migrations: \`dryRunSamples\` must be an integer >= 0, got ${describe(dryRunSamples)}.`);
+  }
+  return {
+    defaultBatchSize: checkBatchSize(options.defaultBatchSize ?? DEFAULT_BATCH_SIZE, "new Migrations: `defaultBatchSize`"),
+    retry: normalizeRetryPolicy(options.retry, "new Migrations: `retry`"),
+    dryRunSamples,
+    tables: tablesOf(options.schema),
+    prefix: checkPrefix(options.migrationsLocationPrefix),
+  };
+}
 
 /** The keys `migrations.define(definition)` accepts. */
 export const DEFINE_KEYS = [

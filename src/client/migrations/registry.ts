@@ -1,15 +1,16 @@
 /**
- * The migrations a `Migrations` instance defined, by function name. Starting a migration looks
- * its function up here: a function that is not a registered migration is refused without being
- * called, so identifying a migration never runs user code.
+ * The migrations a `Migrations` instance defined with a `name`, by function name. Starting a
+ * migration looks its function up here first: a registered one is started without calling
+ * anything to identify it.
  *
- * Convex gives a registered function no way to learn its own export name before it runs, so
- * `define` takes it: `name: "setDefaultRole"` (with `migrationsLocationPrefix: "migrations:"`, or
+ * Convex gives a registered function no way to learn its own export name before it runs, so a
+ * define may say it: `name: "setDefaultRole"` (with `migrationsLocationPrefix: "migrations:"`, or
  * written in full, `"migrations:setDefaultRole"`, the key is that one function; a bare name
  * without a prefix matches that export in any file). The batch mutation checks on every call
- * that it was called under that name, so a `name` that does not match the export fails loudly at
- * the first batch instead of running the wrong migration. A define without `name` is not in the
- * registry: it can only be started by calling it directly (it then learns its name from Convex).
+ * that it was called under that name, so a `name` that does not match the export fails loudly
+ * instead of running the wrong migration. A define without `name` (the official package's form)
+ * is not in the registry: it is identified by the function it is run through, which the client
+ * asks through the component's probe (see identify.ts).
  */
 import { closest } from "../../shared/validate.js";
 import { normalizeFunctionName } from "../../shared/migrations.js";
@@ -74,32 +75,30 @@ export class Registry {
   }
 
   /**
-   * The definition registered for function `fnName`, or a thrown Error that says why there is
-   * none (and which names exist). Nothing is called. A migration this instance did not define is
-   * looked up in the other instances; they must agree on its name (a test that defines a module
-   * again made the latest one, which wins).
+   * The definition registered for function `fnName`, or undefined if no instance registered it.
+   * Nothing is called. A migration this instance did not define is looked up in the other
+   * instances; they must agree on its name (a test that defines a module again made the latest
+   * one, which wins), else this throws.
    */
-  lookup(fnName: string, where: string): Registered {
+  lookup(fnName: string, where: string): Registered | undefined {
     const own = this.find(fnName);
     if (own) return own;
     const elsewhere = [...everyRegistry].map((r) => r.find(fnName)).filter((e): e is Registered => e !== undefined);
     const keys = [...new Set(elsewhere.map((e) => e.name))];
-    if (keys.length === 1) return elsewhere[elsewhere.length - 1];
     if (keys.length > 1) {
       throw new Error(
         `${where}: "${fnName}" is not defined with this Migrations instance, and other instances define ${keys.map((k) => `"${k}"`).join(" and ")}, ` +
           `so it was not run. Run it with the instance that defines it, or give each define its full name ("file:export").`,
       );
     }
+    return elsewhere[elsewhere.length - 1];
+  }
+
+  /** For an error about `fnName`: the named migrations known here, and the closest one. */
+  hint(fnName: string): string {
     const names = this.entries.size > 0 ? [...this.entries.keys()] : [...everyRegistry].flatMap((r) => [...r.entries.keys()]);
+    if (names.length === 0) return "";
     const near = closest(fnName.split(":").pop() ?? fnName, names.map((n) => n.split(":").pop()!));
-    const fix =
-      names.length === 0
-        ? 'No migrations are defined with a `name`: give each define its export name, e.g. define({ name: "setDefaultRole", table, migrateOne }).'
-        : `Defined: ${names.map((n) => `"${n}"`).join(", ")}.${near ? ` Did you mean "${near}"?` : ""} Each define needs \`name\` set to its export name.`;
-    throw new Error(
-      `${where}: could not call "${fnName}": it is not a migration defined with this Migrations instance, so it was not run. ${fix} ` +
-        "(A define without `name` can only be started by calling it directly, e.g. npx convex run migrations:setDefaultRole.)",
-    );
+    return ` Named migrations: ${names.map((n) => `"${n}"`).join(", ")}.${near ? ` Did you mean "${near}"?` : ""}`;
   }
 }

@@ -29,11 +29,12 @@ export type MigrationPatch<DataModel extends GenericDataModel, Table extends Tab
 /** One migration, as given to `migrations.define`. */
 export interface MigrationDefinition<DataModel extends GenericDataModel, Table extends TableNamesInDataModel<DataModel>> {
   /**
-   * The name you export it under: `"setDefaultRole"` (completed with `migrationsLocationPrefix`
-   * if set), or in full, `"migrations:setDefaultRole"`. Needed to run it with `runOne`,
-   * `runSerially`, `dryRun`, `runToCompletion` or a runner: they only call functions registered
-   * under their name, so a plain mutation passed by mistake is refused without running. Without
-   * it, the migration can only be started by calling it directly (`npx convex run migrations:x`).
+   * Optional: the name you export it under, `"setDefaultRole"` (completed with
+   * `migrationsLocationPrefix` if set), or in full, `"migrations:setDefaultRole"`. Without it
+   * (the official package's form) the migration is identified by the function it is run through,
+   * which is asked, in a transaction that rolls back, whether it is a migration. With it, the
+   * migration is found without asking, and a call under another export name is refused. Either
+   * way its state is kept under its function name ("migrations:setDefaultRole").
    */
   name?: string;
   /** The table to walk through. */

@@ -18,6 +18,7 @@ import type * as migrations_batch from "../migrations/batch.js";
 import type * as migrations_driver from "../migrations/driver.js";
 import type * as migrations_inline from "../migrations/inline.js";
 import type * as migrations_model from "../migrations/model.js";
+import type * as migrations_probe from "../migrations/probe.js";
 import type * as migrations_run from "../migrations/run.js";
 import type * as migrations_status from "../migrations/status.js";
 import type * as migrations_tables from "../migrations/tables.js";
@@ -47,6 +48,7 @@ const fullApi: ApiFromModules<{
   "migrations/driver": typeof migrations_driver;
   "migrations/inline": typeof migrations_inline;
   "migrations/model": typeof migrations_model;
+  "migrations/probe": typeof migrations_probe;
   "migrations/run": typeof migrations_run;
   "migrations/status": typeof migrations_status;
   "migrations/tables": typeof migrations_tables;

@@ -8,6 +8,7 @@ import type { ComponentApi } from "convex-jobs/_generated/component.js";
 import type * as counter from "../counter.js";
 import type * as email from "../email.js";
 import type * as index from "../index.js";
+import type * as migrations from "../migrations.js";
 import type * as scrape from "../scrape.js";
 import type * as weather from "../weather.js";
 
@@ -15,6 +16,7 @@ const fullApi: ApiFromModules<{
   counter: typeof counter;
   email: typeof email;
   index: typeof index;
+  migrations: typeof migrations;
   scrape: typeof scrape;
   weather: typeof weather;
 }> = anyApi as any;
@@ -26,4 +28,5 @@ export const components = componentsGeneric() as unknown as {
   scrapeWorkpool: ComponentApi<"scrapeWorkpool">;
   counterWorkpool: ComponentApi<"counterWorkpool">;
   actionRetrier: ComponentApi<"actionRetrier">;
+  migrations: ComponentApi<"migrations">;
 };
