@@ -364,4 +364,20 @@ describe("found by the flow soak (test/flowSoak.test.ts)", () => {
     await clock.drain();
     expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
   });
+
+  test("a pool resumed while its bucket is empty starts its waiting job at the next token", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, rateLimit: { rate: 1, periodMs: 10_000 } });
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "a" }));
+    await clock.advance(100);
+    await t.run((ctx) => p.pause(ctx));
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "b" }));
+    // Past the confirm run: while paused, no run arms a timer for the next token.
+    await clock.advance(5_000);
+    // The run resume brings has no token and nothing else to do: it must still arm the token's timer.
+    await t.run((ctx) => p.resume(ctx));
+    await clock.advance(11_000);
+    expect(live.started).toEqual(["a", "b"]);
+    expect(live.startedAt[1] - live.startedAt[0]).toBeGreaterThanOrEqual(10_000);
+  });
 });
