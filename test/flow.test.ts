@@ -380,4 +380,33 @@ describe("found by the flow soak (test/flowSoak.test.ts)", () => {
     expect(live.started).toEqual(["a", "b"]);
     expect(live.startedAt[1] - live.startedAt[0]).toBeGreaterThanOrEqual(10_000);
   });
+
+  test("a key resumed into the pool's last token starts its next job at the next token", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 3, rateLimit: { rate: 1, periodMs: 1_000 } });
+    await t.run((ctx) => p.pauseKey(ctx, "k"));
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1].map((i) => ({ key: `k-${i}`, ms: 60_000 })), { key: "k" }));
+    await clock.advance(5_000);
+    // The resume's run reads one of k's jobs (one token) and starts it; k stays open with the
+    // other, unread: the run must come back when the next token is due.
+    await t.run((ctx) => p.resumeKey(ctx, "k"));
+    await clock.advance(3_000);
+    expect(live.started).toEqual(["k-0", "k-1"]);
+    expect(live.startedAt[1] - live.startedAt[0]).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test("a key with two slots freed in one run fills both, though its view read one job", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 3 });
+    await t.run((ctx) =>
+      p.enqueueActionBatch(ctx, internal.fns.work, [{ key: "k-long", ms: 60_000 }, { key: "k-s1", ms: 100 }, { key: "k-s2", ms: 100 }], { key: "k" }),
+    );
+    await clock.advance(10);
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1].map((i) => ({ key: `k-${i}`, ms: 60_000 })), { key: "k" }));
+    // k-s1 and k-s2 end together: the view, which saw k at its cap, read one job of k; the run
+    // starts it and must come back for the other while k-long still runs.
+    await clock.advance(3_000);
+    expect(live.started).toEqual(["k-long", "k-s1", "k-s2", "k-0", "k-1"]);
+    expect(live.peakBy.get("k")).toBe(3);
+  });
 });

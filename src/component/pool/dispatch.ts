@@ -121,20 +121,20 @@ export const run = internalMutation({
       promoted: promoted.keyed,
       moreKeys: view.keys.moreOpen,
       lastOpenAt: view.keys.lastOpenAt ?? Infinity,
-      considered: new Set<string>(),
     };
     const { started, moreReady, left, oldestWaitMs } = await startReady(ctx, pool, plan, book, budget, counts, now);
-    // Open keys this run did not consider need another run: keys it opened that were not in the
-    // view, and keys beyond the view's batch when keys it read had nothing to start (their jobs
-    // canceled or started already: dropped now, they no longer hide the rest). At once if slots
-    // and tokens are left; out of tokens, when the next one is due.
-    const openUnseen = book.openBeyond(plan.considered);
-    const keysLeft = started.length < budget && (plan.moreKeys || openUnseen);
+    // Keys still open have ready jobs this run did not start: keys it opened that were not in the
+    // view, keys it served whose next jobs the view did not read, and keys beyond the view's batch
+    // when keys it read had nothing to start (their jobs canceled or started already: dropped now,
+    // they no longer hide the rest). They need another run: at once if slots and tokens are left;
+    // out of tokens, when the next one is due.
+    const keysOpen = book.anyOpen;
+    const keysLeft = started.length < budget && (plan.moreKeys || keysOpen);
     await promoted.writeRanks(new Set(started.map((r) => r.jobId)));
     const bucket = pool.rateLimit && started.length ? take(pool.rateLimit, state.bucket, started.length, now) : state.bucket;
     // Out of tokens with jobs still in line: wake when the next token is due, not before.
     const tokenWaitAt =
-      pool.rateLimit && (left || view.waitsForToken || openUnseen) && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
+      pool.rateLimit && (left || view.waitsForToken || keysOpen) && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
     await book.flush();
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {

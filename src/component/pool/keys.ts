@@ -256,9 +256,9 @@ export class KeyBook {
     return open;
   }
 
-  /** Keys now open that this run did not consider starting (a run must come back for them). */
-  openBeyond(considered: Set<string>): boolean {
-    for (const [name, e] of this.byName) if (e.doc.lane === "open" && !considered.has(name)) return true;
+  /** Whether a key this run touched is open now: it has a ready job that could start. */
+  get anyOpen(): boolean {
+    for (const e of this.byName.values()) if (e.doc.lane === "open") return true;
     return false;
   }
 

@@ -30,8 +30,6 @@ export interface StartPlan {
   /** The view read only some of the open keys; the last one read had this place in line. */
   moreKeys: boolean;
   lastOpenAt: number;
-  /** Filled in: the keys this run considered (others that are open need another run). */
-  considered: Set<string>;
 }
 
 /**
@@ -118,7 +116,6 @@ async function openKeys(plan: StartPlan, book: KeyBook, lastReadAt: number): Pro
   for (const k of byKey.values()) {
     const entry = await book.get(k.key);
     if (entry.doc.lane !== "open" || !book.canStart(entry) || entry.doc.at > lastReadAt) continue;
-    plan.considered.add(k.key);
     if (k.jobs.length === 0) {
       // Its head was stale (those jobs started or were canceled): it has nothing ready.
       book.setHead(entry, null);
