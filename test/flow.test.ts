@@ -409,4 +409,21 @@ describe("found by the flow soak (test/flowSoak.test.ts)", () => {
     expect(live.started).toEqual(["k-long", "k-s1", "k-s2", "k-0", "k-1"]);
     expect(live.peakBy.get("k")).toBe(3);
   });
+
+  test("a keyed job that comes due behind its key's ready jobs waits for them, though the view did not read the key", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 10_000 }));
+    await clock.advance(10);
+    // The pool is full: this news waits in tallies for the blocker's completion. Key a's resume
+    // comes first, so that run's view (one free slot) reads a, not k.
+    await t.run((ctx) => p.resumeKey(ctx, "a"));
+    await t.run(async (ctx) => {
+      await p.enqueueAction(ctx, internal.fns.work, { key: "k-0", ms: 10 }, { key: "k" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "k-1", ms: 10 }, { key: "k", runAfter: 1_000 });
+    });
+    await clock.drain();
+    expect(live.started).toEqual(["blocker", "k-0", "k-1"]);
+  });
 });
+

@@ -20,7 +20,7 @@ import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { createLogger } from "../../shared/logging.js";
 import { finish, type Pool } from "./jobs.js";
-import { startReady } from "./start.js";
+import { startReady, type StartPlan } from "./start.js";
 import { TALLY_BATCH, type DispatchView } from "./view.js";
 import { dispatchStateOf } from "./lookup.js";
 import type { Running } from "./tables.js";
@@ -236,7 +236,9 @@ async function settleRunning(
  */
 async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, now: number) {
   const unkeyed: { id: Id<"jobs">; rank: number }[] = [];
-  const keyed: { key: string; id: Id<"jobs">; rank: number }[] = [];
+  const keyed: StartPlan["promoted"] = [];
+  /** Each key's head before this run promoted any of its jobs: its ready jobs' lowest rank. */
+  const headBefore = new Map<string, number | null>();
   let count = 0;
   for (const id of due) {
     const job = await ctx.db.get(id);
@@ -248,8 +250,10 @@ async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, no
       continue;
     }
     await ctx.db.patch(id, { rank });
+    const before = headBefore.has(job.key) ? headBefore.get(job.key)! : (await book.get(job.key)).doc.headRank;
+    headBefore.set(job.key, before);
     await book.announce(job.key, rank);
-    keyed.push({ key: job.key, id, rank });
+    keyed.push({ key: job.key, id, rank, headBefore: before });
   }
   const writeRanks = async (started: Set<Id<"jobs">>) => {
     for (const { id, rank } of unkeyed) if (!started.has(id)) await ctx.db.patch(id, { rank });
