@@ -425,5 +425,28 @@ describe("found by the flow soak (test/flowSoak.test.ts)", () => {
     await clock.drain();
     expect(live.started).toEqual(["blocker", "k-0", "k-1"]);
   });
+
+  test("a key whose only ready job just started is not left open: no run comes back for it", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 2 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "k-0", ms: 10_000 }, { key: "k" }));
+    await clock.advance(100);
+    expect(live.started).toEqual(["k-0"]);
+    // Under its cap with nothing else ready, k is idle. Its head used to keep the rank of k-0,
+    // announced and started in the same run: k stayed "ready", and a run came back to find nothing.
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ running: 1, pending: 0, state: "idle" });
+    expect(await dispatchRuns(t)).toBe(1);
+    await clock.drain();
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
+  });
 });
 
+/** How many dispatch runs have run so far (a pending one, like the watchdog's timer, does not count). */
+async function dispatchRuns(t: ReturnType<typeof setup>): Promise<number> {
+  const inComponent = (t as unknown as { runInComponent: <T>(path: string, f: (ctx: any) => Promise<T>) => Promise<T> }).runInComponent;
+  const scheduled = (await inComponent.call(t, "jobs", (ctx) => ctx.db.system.query("_scheduled_functions").collect())) as {
+    name: string;
+    state: { kind: string };
+  }[];
+  return scheduled.filter((s) => s.name.includes("dispatch") && s.state.kind !== "pending").length;
+}

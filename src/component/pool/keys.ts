@@ -116,7 +116,7 @@ export function keyDoc(ctx: QueryCtx, pool: Id<"pools">, key: string) {
     .unique();
 }
 
-type Entry = { doc: Omit<KeyDoc, "_id" | "_creationTime"> & { _id?: Id<"keys"> }; dirty: boolean; announced: number | null };
+type Entry = { doc: Omit<KeyDoc, "_id" | "_creationTime"> & { _id?: Id<"keys"> }; dirty: boolean };
 
 /**
  * The run's part: the keys a dispatch run touches, read fresh (by id or by name) once, changed
@@ -140,7 +140,6 @@ export class KeyBook {
     const entry: Entry = {
       doc: doc ?? { pool: this.pool._id, key, lane: "idle", at: NEVER, running: 0, pending: 0, headRank: null },
       dirty: false,
-      announced: null,
     };
     this.byName.set(key, entry);
     return entry;
@@ -151,7 +150,7 @@ export class KeyBook {
     for (const e of this.byName.values()) if (e.doc._id === id) return e;
     const doc = await this.ctx.db.get(id);
     if (!doc) return null;
-    const entry: Entry = { doc, dirty: false, announced: null };
+    const entry: Entry = { doc, dirty: false };
     this.byName.set(doc.key, entry);
     return entry;
   }
@@ -202,12 +201,12 @@ export class KeyBook {
   }
 
   /**
-   * After serving the key: the rank of its next ready job as the view read it (null: the view
-   * saw no more), lowered by any job announced during this run.
+   * After serving the key: the rank of its next ready job this run knows of (null: none). The
+   * run's list of the key's jobs holds every job announced to it in this run (news of jobs the
+   * view read, jobs promoted and merged in), so a job announced and started here is not its head.
    */
   setHead(e: Entry, rank: number | null) {
-    const known = [rank, e.announced].filter((r): r is number => r !== null);
-    e.doc.headRank = known.length ? Math.min(...known) : null;
+    e.doc.headRank = rank;
     e.dirty = true;
     this.relane(e);
   }
@@ -274,7 +273,6 @@ export class KeyBook {
   }
 
   private noteReady(e: Entry, rank: number) {
-    e.announced = e.announced === null ? rank : Math.min(e.announced, rank);
     e.doc.headRank = e.doc.headRank === null ? rank : Math.min(e.doc.headRank, rank);
     e.dirty = true;
   }

@@ -111,7 +111,8 @@ async function openKeys(plan: StartPlan, book: KeyBook, lastReadAt: number): Pro
   const byKey = new Map(plan.keys.map((k) => [k.key, { ...k, jobs: [...k.jobs] }]));
   for (const p of plan.promoted) {
     if (p.rank >= unreadFrom(viewed.get(p.key), p.headBefore)) continue;
-    const k = byKey.get(p.key) ?? { key: p.key, at: p.rank, jobs: [], more: true };
+    // A key the view did not read has unread ready jobs if it had a head before the promotion.
+    const k = byKey.get(p.key) ?? { key: p.key, at: p.rank, jobs: [], more: p.headBefore !== null };
     k.jobs.push({ id: p.id, rank: p.rank });
     k.jobs.sort((a, b) => a.rank - b.rank);
     byKey.set(p.key, k);
