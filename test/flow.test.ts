@@ -439,7 +439,26 @@ describe("found by the flow soak (test/flowSoak.test.ts)", () => {
     await clock.drain();
     expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
   });
+
+  test("pauseKey shows in keyStats and status at once, though the pool is full", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 600_000 }));
+    await clock.advance(10);
+    const id = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "k-0", ms: 1 }, { key: "k" }));
+    // The pool is full, so no enqueue schedules a run; the pause must still be folded within ms.
+    await t.run((ctx) => p.pauseKey(ctx, "k"));
+    await clock.advance(100);
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ paused: true, state: "paused", pending: 1, running: 0 });
+    expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ state: "pending", key: "k", paused: true });
+    await t.run((ctx) => p.resumeKey(ctx, "k"));
+    await clock.advance(100);
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ paused: false, state: "ready", pending: 1 });
+    await clock.drain();
+    expect(live.started).toEqual(["blocker", "k-0"]);
+  });
 });
+
 
 /** How many dispatch runs have run so far (a pending one, like the watchdog's timer, does not count). */
 async function dispatchRuns(t: ReturnType<typeof setup>): Promise<number> {
