@@ -376,4 +376,108 @@ describe("found by the flow soak (test/flowSoak.test.ts)", () => {
     await clock.drain();
     expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
   });
+
+  test("a pool resumed while its bucket is empty starts its waiting job at the next token", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, rateLimit: { rate: 1, periodMs: 10_000 } });
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "a" }));
+    await clock.advance(100);
+    await t.run((ctx) => p.pause(ctx));
+    await t.run((ctx) => p.enqueueMutation(ctx, internal.fns.write, { key: "b" }));
+    // Past the confirm run: while paused, no run arms a timer for the next token.
+    await clock.advance(5_000);
+    // The run resume brings has no token and nothing else to do: it must still arm the token's timer.
+    await t.run((ctx) => p.resume(ctx));
+    await clock.advance(11_000);
+    expect(live.started).toEqual(["a", "b"]);
+    expect(live.startedAt[1] - live.startedAt[0]).toBeGreaterThanOrEqual(10_000);
+  });
+
+  test("a key resumed into the pool's last token starts its next job at the next token", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 3, rateLimit: { rate: 1, periodMs: 1_000 } });
+    await t.run((ctx) => p.pauseKey(ctx, "k"));
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1].map((i) => ({ key: `k-${i}`, ms: 60_000 })), { key: "k" }));
+    await clock.advance(5_000);
+    // The resume's run reads one of k's jobs (one token) and starts it; k stays open with the
+    // other, unread: the run must come back when the next token is due.
+    await t.run((ctx) => p.resumeKey(ctx, "k"));
+    await clock.advance(3_000);
+    expect(live.started).toEqual(["k-0", "k-1"]);
+    expect(live.startedAt[1] - live.startedAt[0]).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test("a key with two slots freed in one run fills both, though its view read one job", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 3 });
+    await t.run((ctx) =>
+      p.enqueueActionBatch(ctx, internal.fns.work, [{ key: "k-long", ms: 60_000 }, { key: "k-s1", ms: 100 }, { key: "k-s2", ms: 100 }], { key: "k" }),
+    );
+    await clock.advance(10);
+    await t.run((ctx) => p.enqueueActionBatch(ctx, internal.fns.work, [0, 1].map((i) => ({ key: `k-${i}`, ms: 60_000 })), { key: "k" }));
+    // k-s1 and k-s2 end together: the view, which saw k at its cap, read one job of k; the run
+    // starts it and must come back for the other while k-long still runs.
+    await clock.advance(3_000);
+    expect(live.started).toEqual(["k-long", "k-s1", "k-s2", "k-0", "k-1"]);
+    expect(live.peakBy.get("k")).toBe(3);
+  });
+
+  test("a keyed job that comes due behind its key's ready jobs waits for them, though the view did not read the key", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 10_000 }));
+    await clock.advance(10);
+    // The pool is full: this news waits in tallies for the blocker's completion. Key a's resume
+    // comes first, so that run's view (one free slot) reads a, not k.
+    await t.run((ctx) => p.resumeKey(ctx, "a"));
+    await t.run(async (ctx) => {
+      await p.enqueueAction(ctx, internal.fns.work, { key: "k-0", ms: 10 }, { key: "k" });
+      await p.enqueueAction(ctx, internal.fns.work, { key: "k-1", ms: 10 }, { key: "k", runAfter: 1_000 });
+    });
+    await clock.drain();
+    expect(live.started).toEqual(["blocker", "k-0", "k-1"]);
+  });
+
+  test("a key whose only ready job just started is not left open: no run comes back for it", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 5, keyConcurrency: 2 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "k-0", ms: 10_000 }, { key: "k" }));
+    await clock.advance(100);
+    expect(live.started).toEqual(["k-0"]);
+    // Under its cap with nothing else ready, k is idle. Its head used to keep the rank of k-0,
+    // announced and started in the same run: k stayed "ready", and a run came back to find nothing.
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ running: 1, pending: 0, state: "idle" });
+    expect(await dispatchRuns(t)).toBe(1);
+    await clock.drain();
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toBeNull();
+  });
+
+  test("pauseKey shows in keyStats and status at once, though the pool is full", async () => {
+    const t = setup();
+    const p = pool({ maxParallelism: 1 });
+    await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "blocker", ms: 600_000 }));
+    await clock.advance(10);
+    const id = await t.run((ctx) => p.enqueueAction(ctx, internal.fns.work, { key: "k-0", ms: 1 }, { key: "k" }));
+    // The pool is full, so no enqueue schedules a run; the pause must still be folded within ms.
+    await t.run((ctx) => p.pauseKey(ctx, "k"));
+    await clock.advance(100);
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ paused: true, state: "paused", pending: 1, running: 0 });
+    expect(await t.run((ctx) => p.status(ctx, id))).toMatchObject({ state: "pending", key: "k", paused: true });
+    await t.run((ctx) => p.resumeKey(ctx, "k"));
+    await clock.advance(100);
+    expect(await t.run((ctx) => p.keyStats(ctx, "k"))).toMatchObject({ paused: false, state: "ready", pending: 1 });
+    await clock.drain();
+    expect(live.started).toEqual(["blocker", "k-0"]);
+  });
 });
+
+
+/** How many dispatch runs have run so far (a pending one, like the watchdog's timer, does not count). */
+async function dispatchRuns(t: ReturnType<typeof setup>): Promise<number> {
+  const inComponent = (t as unknown as { runInComponent: <T>(path: string, f: (ctx: any) => Promise<T>) => Promise<T> }).runInComponent;
+  const scheduled = (await inComponent.call(t, "jobs", (ctx) => ctx.db.system.query("_scheduled_functions").collect())) as {
+    name: string;
+    state: { kind: string };
+  }[];
+  return scheduled.filter((s) => s.name.includes("dispatch") && s.state.kind !== "pending").length;
+}

@@ -207,11 +207,10 @@ export class FlowChecker {
 
   /**
    * `stats` show the pool's pause at once (it is the pool document). `keyStats` show a key's
-   * pause once the dispatcher has folded it: the news waits in a tally until the next dispatch
-   * run, which, when the pool is saturated, is the next completion (enqueue and pauseKey see the
-   * pool "covered" and schedule none). Starts are safe meanwhile (every run folds the news before
-   * it starts anything: checked in `newStarts`); only the view lags. So keys with news still in a
-   * tally are not checked here.
+   * pause once the dispatcher has folded it: the news waits in a tally until the dispatch run
+   * pauseKey schedules (about 1 ms later). Starts are safe meanwhile (every run folds the news
+   * before it starts anything: checked in `newStarts`); only the view lags. So keys with news
+   * still in a tally are not checked here.
    */
   async pausesShown() {
     const tallies = (await this.component((ctx) => ctx.db.query("tallies").collect())) as { pool: string; keys?: { key: string }[] }[];

@@ -20,7 +20,7 @@ import { internal } from "../_generated/api.js";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import { createLogger } from "../../shared/logging.js";
 import { expiryOf, finish, type Pool } from "./jobs.js";
-import { startReady } from "./start.js";
+import { startReady, type StartPlan } from "./start.js";
 import { TALLY_BATCH, type DispatchView } from "./view.js";
 import { dispatchStateOf } from "./lookup.js";
 import type { Running } from "./tables.js";
@@ -121,20 +121,20 @@ export const run = internalMutation({
       promoted: promoted.keyed,
       moreKeys: view.keys.moreOpen,
       lastOpenAt: view.keys.lastOpenAt ?? Infinity,
-      considered: new Set<string>(),
     };
     const { started, moreReady, left, oldestWaitMs } = await startReady(ctx, pool, plan, book, budget, counts, now);
-    // Open keys this run did not consider need another run: keys it opened that were not in the
-    // view, and keys beyond the view's batch when keys it read had nothing to start (their jobs
-    // canceled or started already: dropped now, they no longer hide the rest). At once if slots
-    // and tokens are left; out of tokens, when the next one is due.
-    const openUnseen = book.openBeyond(plan.considered);
-    const keysLeft = started.length < budget && (plan.moreKeys || openUnseen);
+    // Keys still open have ready jobs this run did not start: keys it opened that were not in the
+    // view, keys it served whose next jobs the view did not read, and keys beyond the view's batch
+    // when keys it read had nothing to start (their jobs canceled or started already: dropped now,
+    // they no longer hide the rest). They need another run: at once if slots and tokens are left;
+    // out of tokens, when the next one is due.
+    const keysOpen = book.anyOpen;
+    const keysLeft = started.length < budget && (plan.moreKeys || keysOpen);
     await promoted.writeRanks(new Set(started.map((r) => r.jobId)));
     const bucket = pool.rateLimit && started.length ? take(pool.rateLimit, state.bucket, started.length, now) : state.bucket;
     // Out of tokens with jobs still in line: wake when the next token is due, not before.
     const tokenWaitAt =
-      pool.rateLimit && (left || view.waitsForToken || openUnseen) && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
+      pool.rateLimit && (left || view.waitsForToken || keysOpen) && tokens <= started.length ? nextTokenAt(pool.rateLimit, bucket, now) : null;
     await book.flush();
     const nextExpiry = await expireFinished(ctx, pool._id, state.nextExpiryAt, expiries, now);
     await decideNextWake(ctx, {
@@ -237,7 +237,9 @@ async function settleRunning(
  */
 async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, now: number) {
   const unkeyed: { id: Id<"jobs">; rank: number }[] = [];
-  const keyed: { key: string; id: Id<"jobs">; rank: number }[] = [];
+  const keyed: StartPlan["promoted"] = [];
+  /** Each key's head before this run promoted any of its jobs: its ready jobs' lowest rank. */
+  const headBefore = new Map<string, number | null>();
   let count = 0;
   for (const id of due) {
     const job = await ctx.db.get(id);
@@ -249,8 +251,10 @@ async function promoteDue(ctx: MutationCtx, due: Id<"jobs">[], book: KeyBook, no
       continue;
     }
     await ctx.db.patch(id, { rank });
+    const before = headBefore.has(job.key) ? headBefore.get(job.key)! : (await book.get(job.key)).doc.headRank;
+    headBefore.set(job.key, before);
     await book.announce(job.key, rank);
-    keyed.push({ key: job.key, id, rank });
+    keyed.push({ key: job.key, id, rank, headBefore: before });
   }
   const writeRanks = async (started: Set<Id<"jobs">>) => {
     for (const { id, rank } of unkeyed) if (!started.has(id)) await ctx.db.patch(id, { rank });

@@ -10,7 +10,6 @@ import { internal } from "../_generated/api.js";
 import type { Doc } from "../_generated/dataModel.js";
 import { checkKey, tokensAt, type RateLimit } from "../../shared/flow.js";
 import { upsertPool, validatePoolConfig, vPoolConfig } from "./enqueue.js";
-import { requestDispatch } from "./wake.js";
 import { capOf } from "./keys.js";
 import { MIN_RANK } from "./view.js";
 import { dispatchStateOf, poolByName } from "./lookup.js";
@@ -31,7 +30,11 @@ export const setPaused = mutation({
   },
 });
 
-/** Pauses or resumes one concurrency key: news for the dispatcher, applied at its next run. */
+/**
+ * Pauses or resumes one concurrency key: news for the dispatcher, applied by a run scheduled now.
+ * Not `requestDispatch`: a full pool is "covered" (its next run is the next completion, maybe
+ * minutes away), and until a run folds the news, `keyStats` and `status` would not show it.
+ */
 export const setKeyPaused = mutation({
   args: { pool: vPoolConfig, key: v.string(), paused: v.boolean() },
   returns: v.null(),
@@ -40,7 +43,7 @@ export const setKeyPaused = mutation({
     checkKey(key, `Workpool "${config.name}".${paused ? "pauseKey" : "resumeKey"}`);
     const pool = await upsertPool(ctx, config);
     await ctx.db.insert("tallies", { pool: pool._id, pending: 0, canceled: 0, keys: [{ key, pending: 0, paused }] });
-    await requestDispatch(ctx, pool._id, Date.now());
+    await ctx.scheduler.runAfter(0, internal.pool.dispatch.dispatch, { pool: pool._id });
     return null;
   },
 });

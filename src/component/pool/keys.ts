@@ -249,11 +249,11 @@ export class KeyBook {
   }
 
   /**
-   * After serving the key: the rank of its next ready job as the view read it (null: the view
-   * saw no more). Jobs announced during this run are in that list already: news comes from
-   * tallies the view saw, whose jobs it saw too, and jobs promoted in this run are merged into it
-   * (./start.ts). So a key whose only job was announced and started in one run ends it idle (and
-   * is dropped before it was ever written).
+   * After serving the key: the rank of its next ready job this run knows of (null: none). The
+   * run's list of the key's jobs holds every job announced to it in this run (news of jobs the
+   * view read, jobs promoted and merged in: ./start.ts), so a job announced and started here is
+   * not its head, and a key whose only job was announced and started in one run ends it idle
+   * (and is dropped before it was ever written).
    */
   setHead(e: Entry, rank: number | null) {
     if (e.doc.headRank !== rank) e.dirty = true;
@@ -307,10 +307,12 @@ export class KeyBook {
     return open;
   }
 
-  /** Keys now open that this run did not consider starting (a run must come back for them). */
-  openBeyond(considered: Set<string>): boolean {
-    // A key at its cap needs no run now: the end of one of its jobs brings one.
-    for (const [name, e] of this.byName) if (e.doc.lane === "open" && !considered.has(name) && this.canStart(e)) return true;
+  /**
+   * Whether a key this run touched is open and could start a job now: a run must come back for
+   * it. A key at its cap needs no run now: the end of one of its jobs brings one.
+   */
+  get anyOpen(): boolean {
+    for (const e of this.byName.values()) if (e.doc.lane === "open" && this.canStart(e)) return true;
     return false;
   }
 

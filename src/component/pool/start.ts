@@ -25,13 +25,11 @@ type Candidate = { id: Id<"jobs">; rank: number };
 export interface StartPlan {
   unkeyed: Candidate[];
   keys: KeyCandidate[];
-  /** Keyed jobs that came due in this run. */
-  promoted: { key: string; id: Id<"jobs">; rank: number }[];
+  /** Keyed jobs that came due in this run, with their key's head before (null: nothing ready). */
+  promoted: { key: string; id: Id<"jobs">; rank: number; headBefore: number | null }[];
   /** The view read only some of the open keys; the last one read had this place in line. */
   moreKeys: boolean;
   lastOpenAt: number;
-  /** Filled in: the keys this run considered (others that are open need another run). */
-  considered: Set<string>;
 }
 
 /**
@@ -104,12 +102,17 @@ type KeyInLine = KeyCandidate & { entry: Entry; i: number };
 /**
  * The keys that may start a job in this run, read fresh, in line order: the view's candidates
  * and keys whose delayed jobs came due in this run (`promoted`, merged into their lists). Keys
- * beyond the last open key the view read are left for the next run.
+ * beyond the last open key the view read are left for the next run. So is a promoted job that
+ * may rank behind ready jobs of its key the view did not read: the key stays open, and the next
+ * run, reading the key in rank order, starts them in turn.
  */
 async function openKeys(plan: StartPlan, book: KeyBook, lastReadAt: number): Promise<KeyInLine[]> {
+  const viewed = new Map(plan.keys.map((k) => [k.key, k]));
   const byKey = new Map(plan.keys.map((k) => [k.key, { ...k, jobs: [...k.jobs] }]));
   for (const p of plan.promoted) {
-    const k = byKey.get(p.key) ?? { key: p.key, at: p.rank, jobs: [], more: true };
+    if (p.rank >= unreadFrom(viewed.get(p.key), p.headBefore)) continue;
+    // A key the view did not read has unread ready jobs if it had a head before the promotion.
+    const k = byKey.get(p.key) ?? { key: p.key, at: p.rank, jobs: [], more: p.headBefore !== null };
     k.jobs.push({ id: p.id, rank: p.rank });
     k.jobs.sort((a, b) => a.rank - b.rank);
     byKey.set(p.key, k);
@@ -118,7 +121,6 @@ async function openKeys(plan: StartPlan, book: KeyBook, lastReadAt: number): Pro
   for (const k of byKey.values()) {
     const entry = await book.get(k.key);
     if (entry.doc.lane !== "open" || !book.canStart(entry) || entry.doc.at > lastReadAt) continue;
-    plan.considered.add(k.key);
     if (k.jobs.length === 0) {
       // Its head was stale (those jobs started or were canceled): it has nothing ready.
       book.setHead(entry, null);
@@ -127,6 +129,16 @@ async function openKeys(plan: StartPlan, book: KeyBook, lastReadAt: number): Pro
     line.push({ ...k, at: entry.doc.at, entry, i: 0 });
   }
   return line.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The lowest rank a ready job of the key may have that this run does not know of: the last job
+ * the view read, when it read only some; the key's head before this run's promotions, when the
+ * view did not read the key (Infinity: none).
+ */
+function unreadFrom(read: KeyCandidate | undefined, headBefore: number | null): number {
+  if (!read) return headBefore ?? Infinity;
+  return read.more ? read.jobs[read.jobs.length - 1].rank : Infinity;
 }
 
 function insertByAt(line: KeyInLine[], key: KeyInLine) {

@@ -17,7 +17,7 @@ import { vJobState } from "./state.js";
 import { expiryOf } from "./jobs.js";
 import { dispatchStateOf } from "./lookup.js";
 import { anyOpenKey, readKeys, runningByKey, vKeyView } from "./keys.js";
-import { tokensAt } from "../../shared/flow.js";
+import { nextTokenAt, tokensAt } from "../../shared/flow.js";
 
 /** Tallies folded per run; a full batch means more are waiting, so the dispatcher comes back. */
 export const TALLY_BATCH = 500;
@@ -125,6 +125,10 @@ export const dispatchView = internalQuery({
         keys.moreOpen ||
         (budget === 0 && (await anyOpenKey(ctx, pool, keyRunning))));
     const timerDue = [state.timer?.at, state.confirmAt, state.watchdogAt].some((t) => t !== undefined && t <= now);
+    // Jobs wait for a token and no timer will come for it (a run that started nothing while the
+    // pool was paused armed none): this run must arm one, so it is not quiet.
+    const tokenUnwatched =
+      waitsForToken && !(state.timer !== undefined && state.timer.at <= nextTokenAt(pool.rateLimit!, state.bucket, now));
     const expiryDue = state.nextExpiryAt === undefined || (state.nextExpiryAt !== null && state.nextExpiryAt <= now);
     const shortJobsInFlight = state.running.some((r) => r.kind !== "action");
     const quiet =
@@ -138,6 +142,7 @@ export const dispatchView = internalQuery({
       keys.open.length === 0 &&
       keys.due.length === 0 &&
       !timerDue &&
+      !tokenUnwatched &&
       !expiryDue &&
       !shortJobsInFlight &&
       state.wakeAt !== undefined;
