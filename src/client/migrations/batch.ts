@@ -136,20 +136,33 @@ async function migrateDoc<DM extends GenericDataModel, T extends TableNamesInDat
   def: ResolvedDefinition<DM, T>,
   doc: any,
 ): Promise<string | null> {
+  const failed = await applyOne(ctx, def, doc);
+  return failed ? failedDoc(def, doc, failed.error) : null;
+}
+
+/**
+ * Runs migrateOne on the document and applies the patch it returns. Returns what migrateOne or
+ * the patch threw (the callers differ in what that means), or null. A return that is not a patch
+ * throws at once: it is a bug in the migration, not in the data.
+ */
+async function applyOne<DM extends GenericDataModel, T extends TableNamesInDataModel<DM>>(
+  ctx: GenericMutationCtx<DM>,
+  def: ResolvedDefinition<DM, T>,
+  doc: any,
+): Promise<{ error: unknown } | null> {
   let patch: unknown;
   try {
     patch = await def.migrateOne(ctx, doc);
-  } catch (e) {
-    return failedDoc(def, doc, e);
+  } catch (error) {
+    return { error };
   }
-  // A wrong return type is a bug in the migration, not in the data: fail at once, always.
   checkPatch(def, doc, patch);
   try {
     if (patch && Object.keys(patch).length > 0) await ctx.db.patch(doc._id, patch as any);
-    return null;
-  } catch (e) {
-    return failedDoc(def, doc, e);
+  } catch (error) {
+    return { error };
   }
+  return null;
 }
 
 /** migrateOne (or its patch) threw: skip the document, or throw naming it (see migrateDoc). */
@@ -221,21 +234,10 @@ async function dryRun<DM extends GenericDataModel, T extends TableNamesInDataMod
     isDone: batch.page.isDone,
   };
   for (const before of batch.page.page) {
-    let patch: unknown;
-    try {
-      patch = await def.migrateOne(ctx, before);
-    } catch (e) {
-      const { message } = toJobError(e);
-      if (isLimitError(message)) throw e;
-      report.errors.push({ docId: before._id, message });
-      continue;
-    }
-    checkPatch(def, before, patch);
-    try {
-      if (patch && Object.keys(patch).length > 0) await ctx.db.patch(before._id, patch as any);
-    } catch (e) {
-      const { message } = toJobError(e);
-      if (isLimitError(message)) throw e;
+    const failed = await applyOne(ctx, def, before);
+    if (failed) {
+      const { message } = toJobError(failed.error);
+      if (isLimitError(message)) throw failed.error;
       report.errors.push({ docId: before._id, message });
       continue;
     }
