@@ -47,7 +47,7 @@ export async function identify(ctx: RunMutationCtx, fn: MigrationName, where: st
     return { name, ref, entry: fromDescription(name, description), ...(description.total === undefined ? {} : { total: description.total }) };
   }
   if (!total || !entry.estimates) return { name, ref, entry };
-  const description = (await ctx.runMutation(ref as any, { describe: true, name })) as Description;
+  const description = (await ctx.runMutation(ref, { describe: true, name })) as Description;
   return { name, ref, entry, ...(description.total === undefined ? {} : { total: description.total }) };
 }
 

@@ -37,7 +37,7 @@ export async function runInline(
   while (status.state === "running") {
     const batch = { name, generation, cursor: status.cursor, batchSize: status.currentBatchSize } satisfies BatchArgs;
     try {
-      await ctx.runMutation(refOf(fn) as any, batch);
+      await ctx.runMutation(refOf(fn), batch);
     } catch (e) {
       const failure = classifyBatchError(e);
       if (failure === "stale") break; // paused, canceled or taken over meanwhile

@@ -386,7 +386,7 @@ export class Migrations<
       ...(batchSize === undefined ? {} : { batchSize }),
     };
     try {
-      await ctx.runMutation(ref as any, args);
+      await ctx.runMutation(ref, args);
     } catch (e) {
       const data = batchErrorData(e);
       if (data?.kind === "dryRun") return data.report as DryRunReport;
