@@ -76,16 +76,18 @@ export function capOf(pool: Pool, doc: Pick<KeyDoc, "limit">): number {
 
 /**
  * The view's part (a stale-snapshot query): open keys in line order with their first ready
- * jobs, at most `budget` keys plus the `extra` keys this run may open (as many again), and
- * about twice the budget of jobs; the keys whose wait is over. `running`: attempts still running
- * per key (./view.ts counts them from the dispatch state); keys at their cap are skipped.
+ * jobs, at most `budget` keys plus the keys this run may open (as many again), and about twice
+ * the budget of jobs; the keys whose wait is over. The keys this run may open: `ended` (an
+ * attempt of theirs ended) and `news` (a tally the run folds brings them a ready job). `running`:
+ * attempts still running per key (./view.ts counts them from the dispatch state); keys at their
+ * cap are skipped.
  */
 export async function readKeys(
   ctx: QueryCtx,
   pool: Pool,
   budget: number,
   now: number,
-  extra: string[],
+  may: { ended: string[]; news: string[] },
   running: Map<string, number>,
 ): Promise<KeyView> {
   const lane = (l: Lane) => ctx.db.query("keys").withIndex("by_pool_lane", (q) => q.eq("pool", pool._id).eq("lane", l).lte("at", now));
@@ -107,11 +109,14 @@ export async function readKeys(
   const open = startable.slice(0, budget);
   const moreOpen = read.length === limit || startable.length > budget;
   const listed = new Set(read.map((k) => k.key));
-  const others = [...new Set(extra)].filter((k) => !listed.has(k)).slice(0, budget);
+  const news = new Set(may.news);
+  const others = [...new Set([...may.ended, ...may.news])].filter((k) => !listed.has(k)).slice(0, budget);
   const docs: Pick<KeyDoc, "key" | "at" | "limit">[] = [...open];
   for (const key of others) {
     const doc = (await keyDoc(ctx, pool._id, key)) ?? { key, at: NEVER };
-    if (free(doc) > 0) docs.push(doc);
+    // A key with no news that is not open has nothing ready (a key whose last job ended has no
+    // document at all): it would only shrink the others' share.
+    if (free(doc) > 0 && (news.has(key) || ("lane" in doc && doc.lane === "open"))) docs.push(doc);
   }
   // Keys take turns, so each needs only its share of the budget read (plus one to see more).
   const share = Math.max(1, Math.ceil(budget / Math.max(1, docs.length)));

@@ -114,7 +114,7 @@ export const dispatchView = internalQuery({
     const keyRunning = runningByKey(state.running.filter(stillRuns));
     const keys =
       state.keyed || newsKeys.length > 0
-        ? await readKeys(ctx, pool, budget, now, [...endedKeys, ...newsKeys], keyRunning)
+        ? await readKeys(ctx, pool, budget, now, { ended: endedKeys, news: newsKeys }, keyRunning)
         : { open: [], moreOpen: false, lastOpenAt: null, due: [], nextAt: null };
     // Tokens, not slots, hold back jobs that are ready: the run must wake for the next token.
     const waitsForToken =
