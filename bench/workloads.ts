@@ -93,7 +93,7 @@ const OURS = ["convex-jobs"] as const;
 /**
  * keys-fair: one big tenant first in line, then 100 tenants of 10 jobs each. The issue's big
  * tenant has 10,000 jobs; 1,000 (20 times the pool's cap) make the same point, since a key's jobs
- * beyond its cap are never read, in about a minute of wall time instead of 18 (convex-test scans
+ * beyond its cap are never read, in about a minute of wall time instead of 8 (convex-test scans
  * a table to answer an index query, so its time grows with the jobs table). `KEYS_FAIR_BIG=10000
  * npm run bench -- keys-fair` runs the issue's size.
  */
