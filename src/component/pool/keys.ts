@@ -113,10 +113,12 @@ export async function readKeys(
   const others = [...new Set([...may.ended, ...may.news])].filter((k) => !listed.has(k)).slice(0, budget);
   const docs: Pick<KeyDoc, "key" | "at" | "limit">[] = [...open];
   for (const key of others) {
-    const doc = (await keyDoc(ctx, pool._id, key)) ?? { key, at: NEVER };
+    const found = await keyDoc(ctx, pool._id, key);
     // A key with no news that is not open has nothing ready (a key whose last job ended has no
     // document at all): it would only shrink the others' share.
-    if (free(doc) > 0 && (news.has(key) || ("lane" in doc && doc.lane === "open"))) docs.push(doc);
+    if (!news.has(key) && found?.lane !== "open") continue;
+    const doc = found ?? { key, at: NEVER };
+    if (free(doc) > 0) docs.push(doc);
   }
   // Keys take turns, so each needs only its share of the budget read (plus one to see more).
   const share = Math.max(1, Math.ceil(budget / Math.max(1, docs.length)));
